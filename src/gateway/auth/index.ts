@@ -1,0 +1,7 @@
+export * from './types';
+export { createAuthenticator } from './authenticator';
+export type { Authenticator } from './authenticator';
+export { requireRole, principalOf, attachPrincipal } from './middleware';
+export type { AuthErrorBody } from './middleware';
+export { generateApiKey, hashApiKey, generateHs256Secret, mintToken } from './credentials';
+export type { MintTokenOptions } from './credentials';
