@@ -22,10 +22,20 @@ export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
 
 /** How one string value is tested. `not` negates any matcher. */
 export type ValueMatcher =
-  | { readonly kind: 'equals'; readonly value: string }
-  | { readonly kind: 'in'; readonly values: readonly string[] }
-  | { readonly kind: 'glob'; readonly pattern: string; readonly regex: RegExp }
-  | { readonly kind: 'regex'; readonly pattern: string; readonly regex: RegExp }
+  | { readonly kind: 'equals'; readonly value: string; readonly ignoreCase: boolean }
+  | { readonly kind: 'in'; readonly values: readonly string[]; readonly ignoreCase: boolean }
+  | {
+      readonly kind: 'glob';
+      readonly pattern: string;
+      readonly ignoreCase: boolean;
+      readonly regex: RegExp;
+    }
+  | {
+      readonly kind: 'regex';
+      readonly pattern: string;
+      readonly ignoreCase: boolean;
+      readonly regex: RegExp;
+    }
   | { readonly kind: 'present'; readonly present: boolean }
   | { readonly kind: 'not'; readonly matcher: ValueMatcher };
 
@@ -106,6 +116,8 @@ export type ParseRulesResult =
 export interface ParseRulesOptions {
   /** Names of the configured Orthanc upstreams; when given, every `destination` must be one. */
   readonly destinations?: readonly string[];
+  /** When given, attribute keywords must pass it (e.g. the DICOM dictionary of src/dicom). */
+  readonly isKnownKeyword?: (keyword: string) => boolean;
 }
 
 /** What the matcher knows about one instance and its sender. */
