@@ -1,0 +1,321 @@
+/**
+ * The one Orthanc adapter (STYLE.md: each external system has exactly one). Speaks Orthanc's REST
+ * API (types generated from its OpenAPI, orthanc-api.d.ts) and streams its DICOMweb plugin through.
+ * Translates transport failures into UPSTREAM_UNAVAILABLE and unexpected answers into
+ * UPSTREAM_ERROR; nothing above this file sees an Orthanc status code or an http.IncomingMessage
+ * error.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+
+import { StegoGatewayError } from '../../stego/errors';
+import type { UpstreamConfig } from '../config';
+import type { paths } from './orthanc-api';
+
+type StoreInstanceJson =
+  paths['/instances']['post']['responses'][200]['content']['application/json'];
+
+const storeInstanceSchema = z.object({
+  ID: z.string(),
+  Status: z.string(),
+}) satisfies z.ZodType<StoreInstanceJson>;
+
+const systemSchema = z.object({ Version: z.string(), Name: z.string() }).loose();
+const lookupSchema = z.array(z.object({ ID: z.string(), Type: z.string() }).loose());
+const seriesListSchema = z.array(
+  z
+    .object({ ID: z.string(), MainDicomTags: z.object({ SeriesInstanceUID: z.string() }).loose() })
+    .loose(),
+);
+const instanceListSchema = z.array(
+  z
+    .object({ ID: z.string(), MainDicomTags: z.object({ SOPInstanceUID: z.string() }).loose() })
+    .loose(),
+);
+
+export type StoreInstanceResult =
+  | {
+      readonly ok: true;
+      readonly status: 'Success' | 'AlreadyStored';
+      readonly orthancId: string;
+    }
+  | {
+      readonly ok: false;
+      /** `refused`: Orthanc answered and did not store (bad file, filter); `unavailable`: no answer. */
+      readonly kind: 'refused' | 'unavailable';
+      readonly message: string;
+    };
+
+export interface InstanceUids {
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly sopInstanceUid: string;
+}
+
+export interface StoredInstanceRef extends InstanceUids {
+  readonly orthancId: string;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: IncomingMessage;
+}
+
+export class OrthancClient {
+  private readonly agent: http.Agent;
+  private readonly base: URL;
+  private readonly authorization: string;
+
+  constructor(
+    readonly name: string,
+    private readonly config: UpstreamConfig,
+  ) {
+    this.base = new URL(config.url);
+    const Agent = this.base.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+    this.authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
+  }
+
+  /** Orthanc's own URL of its DICOMweb root, as it writes it into responses. */
+  get dicomWebBaseUrls(): readonly string[] {
+    const root = this.config.dicomWebRoot;
+    const port = this.base.port === '' ? '' : `:${this.base.port}`;
+    const hosts = new Set([this.base.hostname, '127.0.0.1', 'localhost']);
+    return [...hosts].map((host) => `${this.base.protocol}//${host}${port}${root}`);
+  }
+
+  get dicomWebRoot(): string {
+    return this.config.dicomWebRoot;
+  }
+
+  async system(): Promise<{ version: string; name: string }> {
+    const json = systemSchema.parse(await this.json('GET', '/system'));
+    return { version: json.Version, name: json.Name };
+  }
+
+  /** POST /instances: stores one Part 10 file as is. */
+  async storeInstance(bytes: Uint8Array): Promise<StoreInstanceResult> {
+    let response: { status: number; body: Buffer };
+    try {
+      response = await this.buffered('POST', '/instances', bytes, 'application/dicom');
+    } catch (error) {
+      return {
+        ok: false,
+        kind: 'unavailable',
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+    if (response.status !== 200) {
+      return {
+        ok: false,
+        kind: response.status >= 500 && response.status !== 500 ? 'unavailable' : 'refused',
+        message: `Orthanc answered HTTP ${response.status}`,
+      };
+    }
+    const parsed = storeInstanceSchema.safeParse(safeJson(response.body));
+    if (!parsed.success)
+      return { ok: false, kind: 'refused', message: 'unexpected Orthanc answer' };
+    const status = parsed.data.Status;
+    if (status !== 'Success' && status !== 'AlreadyStored') {
+      return { ok: false, kind: 'refused', message: `Orthanc status [${status}]` };
+    }
+    return { ok: true, status, orthancId: parsed.data.ID };
+  }
+
+  /** The Orthanc id of an instance, or undefined when Orthanc does not hold it. */
+  async findInstance(uids: InstanceUids): Promise<string | undefined> {
+    const found = lookupSchema.parse(
+      await this.json('POST', '/tools/lookup', Buffer.from(uids.sopInstanceUid), 'text/plain'),
+    );
+    const instance = found.find((entry) => entry.Type === 'Instance');
+    if (instance === undefined) return undefined;
+    // The lookup is by SOP Instance UID only; check the hierarchy the caller named.
+    const tags = z
+      .object({ StudyInstanceUID: z.string(), SeriesInstanceUID: z.string() })
+      .loose()
+      .safeParse(await this.json('GET', `/instances/${instance.ID}/simplified-tags`));
+    if (
+      !tags.success ||
+      tags.data.StudyInstanceUID !== uids.studyInstanceUid ||
+      tags.data.SeriesInstanceUID !== uids.seriesInstanceUid
+    ) {
+      return undefined;
+    }
+    return instance.ID;
+  }
+
+  /** Every instance of a study (and series, when given), in Orthanc's order. */
+  async listInstances(
+    studyInstanceUid: string,
+    seriesInstanceUid?: string,
+  ): Promise<readonly StoredInstanceRef[]> {
+    const query: Record<string, string> = { StudyInstanceUID: studyInstanceUid };
+    if (seriesInstanceUid !== undefined) query.SeriesInstanceUID = seriesInstanceUid;
+    const series = seriesListSchema.parse(
+      await this.json(
+        'POST',
+        '/tools/find',
+        Buffer.from(JSON.stringify({ Level: 'Series', Query: query, Expand: true })),
+        'application/json',
+      ),
+    );
+    const refs: StoredInstanceRef[] = [];
+    for (const one of series) {
+      const instances = instanceListSchema.parse(
+        await this.json('GET', `/series/${one.ID}/instances`),
+      );
+      for (const instance of instances) {
+        refs.push({
+          orthancId: instance.ID,
+          studyInstanceUid,
+          seriesInstanceUid: one.MainDicomTags.SeriesInstanceUID,
+          sopInstanceUid: instance.MainDicomTags.SOPInstanceUID,
+        });
+      }
+    }
+    return refs;
+  }
+
+  /** The stored Part 10 file. */
+  async instanceFile(orthancId: string): Promise<Buffer> {
+    if (!/^[0-9a-f-]+$/.test(orthancId)) {
+      throw new StegoGatewayError('UPSTREAM_ERROR', `bad Orthanc id [${orthancId}]`, {
+        httpStatus: 502,
+      });
+    }
+    const response = await this.buffered('GET', `/instances/${orthancId}/file`);
+    if (response.status !== 200) throw upstreamError(response.status, 'GET instance file');
+    return response.body;
+  }
+
+  /** Deletes a study by its Study Instance UID (tests and admin tooling). */
+  async deleteStudy(studyInstanceUid: string): Promise<void> {
+    const found = lookupSchema.parse(
+      await this.json('POST', '/tools/lookup', Buffer.from(studyInstanceUid), 'text/plain'),
+    );
+    for (const entry of found.filter((e) => e.Type === 'Study')) {
+      const response = await this.buffered('DELETE', `/studies/${entry.ID}`);
+      if (response.status !== 200) throw upstreamError(response.status, 'DELETE study');
+    }
+  }
+
+  /**
+   * A request to Orthanc's DICOMweb plugin, answered as a stream (WADO-RS, QIDO-RS). `pathAndQuery`
+   * is relative to the plugin root and starts with '/'.
+   */
+  dicomWeb(
+    method: 'GET' | 'HEAD',
+    pathAndQuery: string,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<UpstreamResponse> {
+    return this.request(method, `${this.config.dicomWebRoot}${pathAndQuery}`, headers).then(
+      ({ response }) => ({
+        status: response.statusCode ?? 502,
+        headers: response.headers,
+        body: response,
+      }),
+    );
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async json(
+    method: string,
+    path: string,
+    body?: Uint8Array,
+    contentType?: string,
+  ): Promise<unknown> {
+    const response = await this.buffered(method, path, body, contentType);
+    if (response.status !== 200) throw upstreamError(response.status, `${method} ${path}`);
+    const value = safeJson(response.body);
+    if (value === undefined) {
+      throw new StegoGatewayError(
+        'UPSTREAM_ERROR',
+        `Orthanc sent no JSON for [${method} ${path}]`,
+        {
+          httpStatus: 502,
+        },
+      );
+    }
+    return value;
+  }
+
+  private async buffered(
+    method: string,
+    path: string,
+    body?: Uint8Array,
+    contentType?: string,
+  ): Promise<{ status: number; body: Buffer }> {
+    const headers: Record<string, string> = { Accept: '*/*' };
+    if (contentType !== undefined) headers['Content-Type'] = contentType;
+    const { response } = await this.request(method, path, headers, body);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+    return { status: response.statusCode ?? 502, body: Buffer.concat(chunks) };
+  }
+
+  private request(
+    method: string,
+    path: string,
+    headers: Readonly<Record<string, string>>,
+    body?: Uint8Array,
+  ): Promise<{ response: IncomingMessage }> {
+    const transport = this.base.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const request = transport.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          method,
+          path,
+          agent: this.agent,
+          timeout: this.config.timeoutMs,
+          headers: {
+            ...headers,
+            Authorization: this.authorization,
+            ...(body === undefined ? {} : { 'Content-Length': String(body.byteLength) }),
+          },
+        },
+        (response) => resolve({ response }),
+      );
+      request.on('timeout', () => request.destroy(new Error('Orthanc did not answer in time')));
+      request.on('error', (cause) => reject(unavailable(cause)));
+      request.end(
+        body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      );
+    });
+  }
+}
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unavailable(cause: unknown): StegoGatewayError {
+  if (cause instanceof StegoGatewayError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StegoGatewayError('UPSTREAM_UNAVAILABLE', `Orthanc is unreachable [${detail}]`, {
+    httpStatus: 503,
+    cause,
+  });
+}
+
+function upstreamError(status: number, what: string): StegoGatewayError {
+  return new StegoGatewayError('UPSTREAM_ERROR', `Orthanc answered HTTP ${status} to [${what}]`, {
+    httpStatus: 502,
+  });
+}
