@@ -31,17 +31,17 @@ const authSchema = z
   .object({
     jwt: z
       .object({
-        hs256Secret: z.string().min(32).optional(),
+        hs256Secret: z.string().min(32).exactOptional(),
         rs256PublicKeys: z
-          .array(z.object({ kid: z.string().optional(), pem: z.string().min(1) }).strict())
-          .optional(),
-        issuer: z.string().optional(),
-        audience: z.string().optional(),
-        rolesClaim: z.string().optional(),
-        clockToleranceSec: z.number().nonnegative().optional(),
+          .array(z.object({ kid: z.string().exactOptional(), pem: z.string().min(1) }).strict())
+          .exactOptional(),
+        issuer: z.string().exactOptional(),
+        audience: z.string().exactOptional(),
+        rolesClaim: z.string().exactOptional(),
+        clockToleranceSec: z.number().nonnegative().exactOptional(),
       })
       .strict()
-      .optional(),
+      .exactOptional(),
     apiKeys: z
       .array(
         z
@@ -53,8 +53,8 @@ const authSchema = z
           })
           .strict(),
       )
-      .optional(),
-    realm: z.string().optional(),
+      .exactOptional(),
+    realm: z.string().exactOptional(),
   })
   .strict();
 
@@ -64,7 +64,7 @@ const auditSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('postgres'),
       connectionString: z.string().min(1),
-      poolSize: z.number().int().positive().optional(),
+      poolSize: z.number().int().positive().exactOptional(),
     })
     .strict(),
 ]);
@@ -88,7 +88,7 @@ export const gatewayConfigSchema = z
         publicBaseUrl: z
           .url({ protocol: /^https?$/ })
           .transform((u) => u.replace(/\/+$/, ''))
-          .optional(),
+          .exactOptional(),
         cors: z
           .object({
             /** Allowed origins; [] disables CORS, ['*'] allows any. */
@@ -132,7 +132,7 @@ export const gatewayConfigSchema = z
         /** Key ring file (src/stego KeyRing JSON). */
         keyRingFile: z.string().min(1),
         /** Rules YAML file; absent: embed everything with the defaults below. */
-        rulesFile: z.string().min(1).optional(),
+        rulesFile: z.string().min(1).exactOptional(),
         /** Write accepted PUT /admin/rules back to rulesFile. */
         persistRules: z.boolean().default(false),
         defaultProfile: z.enum(EMBED_PROFILES).default('fidelity'),
@@ -141,7 +141,7 @@ export const gatewayConfigSchema = z
         /** Worker threads for embedding; 0 = in the event loop's thread (tests, tiny setups). */
         workers: z.number().int().min(0).max(64).default(2),
         /** ONNX model file for onnx-maskrcnn (default: the segmentation module's own). */
-        modelPath: z.string().min(1).optional(),
+        modelPath: z.string().min(1).exactOptional(),
       })
       .strict(),
     auth: authSchema,

@@ -1,0 +1,138 @@
+/**
+ * The composition root of the HTTP gateway (STYLE.md "Compose in one place"): every dependency comes
+ * in as an argument, nothing is read from the environment, nothing is a module singleton.
+ *
+ *   /healthz /readyz /metrics
+ *   {root}/studies...  POST: STOW-RS (modality) · GET: WADO-RS / QIDO-RS (viewer)
+ *   {root}/series... {root}/instances...          GET: QIDO-RS (viewer)
+ *   {root}/studies/{s}[/series/{se}[/instances/{i}]]/identity, {root}/identity/extract (auditor)
+ */
+import express from 'express';
+import type { Express, Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+import type { AuditStore } from './audit/types';
+import type { Authenticator } from './auth/authenticator';
+import { principalOf } from './auth/middleware';
+import type { GatewayConfig } from './config';
+import { cors } from './cors';
+import { dicomWebProxyRouter } from './dicomweb/dicomweb-proxy-router';
+import { healthRouter } from './health-router';
+import { errorMiddleware, sendError } from './http-errors';
+import type { IdentityEngine } from './identity/identity-engine';
+import { identityRouter } from './identity/identity-router';
+import { createMetrics } from './metrics';
+import type { GatewayMetrics } from './metrics';
+import type { OrthancClient } from './orthanc/orthanc-client';
+import type { RuleSet } from './rules/types';
+import { stowRouter } from './stow/stow-router';
+
+export interface AppDependencies {
+  readonly config: GatewayConfig;
+  /** One client per configured upstream, by name. */
+  readonly orthanc: ReadonlyMap<string, OrthancClient>;
+  readonly engine: IdentityEngine;
+  readonly audit: AuditStore;
+  readonly authenticator: Authenticator;
+  /** The rules in force now (RuleStore's `rules` getter): read once per instance. */
+  readonly rules: () => RuleSet;
+  readonly logger: Logger;
+  readonly metrics?: GatewayMetrics;
+  /** Extra routers mounted under the root after authentication (admin rules, audit). */
+  readonly extraRouters?: readonly RequestHandler[];
+}
+
+export interface GatewayApp {
+  readonly app: Express;
+  readonly metrics: GatewayMetrics;
+}
+
+export function createApp(deps: AppDependencies): GatewayApp {
+  const { config, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const upstream = deps.orthanc.get(config.defaultUpstream);
+  if (upstream === undefined) {
+    throw new Error(`no Orthanc client for the default upstream [${config.defaultUpstream}]`);
+  }
+  const root = config.http.root;
+  const baseUrl = (req: Request): string =>
+    `${config.http.publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? `${config.http.host}:${config.http.port}`}`}${root}`;
+  const principal = (req: Request) => principalOf(req);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  // One line per request: method, path (UIDs, never the query: QIDO queries may hold names),
+  // status, duration, caller subject.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          caller: principalOf(req)?.subject,
+        },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(cors(config.http.cors));
+
+  const auth = deps.authenticator;
+  app.use(
+    healthRouter({
+      upstreams: deps.orthanc,
+      engine: deps.engine,
+      metrics,
+      guardReady: auth.requireRole('modality', 'viewer', 'auditor', 'admin'),
+      guardMetrics: auth.requireRole('admin'),
+    }),
+  );
+
+  const dicomWeb = express.Router();
+  dicomWeb.post(/^\/studies(\/[^/]+)?$/, auth.requireRole('modality'));
+  dicomWeb.use(
+    stowRouter({
+      upstreams: deps.orthanc,
+      defaultUpstream: config.defaultUpstream,
+      rules: deps.rules,
+      engine: deps.engine,
+      audit: deps.audit,
+      metrics,
+      logger,
+      maxPartBytes: config.stow.maxPartBytes,
+      maxRequestBytes: config.stow.maxRequestBytes,
+      concurrency: config.stow.concurrency,
+      baseUrl,
+      principal,
+    }),
+  );
+  dicomWeb.use(/^\/(identity\/extract|studies\/.*\/identity)$/, auth.requireRole('auditor'));
+  dicomWeb.use(
+    identityRouter({
+      upstream,
+      engine: deps.engine,
+      audit: deps.audit,
+      metrics,
+      principal,
+      maxUploadBytes: config.stow.maxPartBytes,
+      concurrency: 2,
+    }),
+  );
+  dicomWeb.get(/^\/(studies|series|instances)(\/.*)?$/, auth.requireRole('viewer'));
+  dicomWeb.use(dicomWebProxyRouter({ upstream, baseUrl, metrics }));
+  for (const router of deps.extraRouters ?? []) dicomWeb.use(router);
+  app.use(root === '' ? '/' : root, dicomWeb);
+
+  app.use((req, res) => {
+    sendError(res, 404, 'NOT_FOUND', `no route for [${req.method} ${req.path.slice(0, 100)}]`);
+  });
+  app.use(errorMiddleware(logger));
+  return { app, metrics };
+}

@@ -1,0 +1,142 @@
+/**
+ * Integration harness: a real Orthanc (test/helpers/orthanc.ts) and a real gateway in front of it
+ * (startGateway with real auth, audit, rules), on free loopback ports, with tokens for every role.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+
+import { createAuditStore } from '../../src/gateway/audit/create-audit-store';
+import type { AuditStore } from '../../src/gateway/audit/types';
+import { generateHs256Secret, mintToken } from '../../src/gateway/auth/credentials';
+import type { Role } from '../../src/gateway/auth/types';
+import { parseGatewayConfig } from '../../src/gateway/config';
+import type { GatewayConfig, GatewayConfigInput } from '../../src/gateway/config';
+import type { IdentityEngine } from '../../src/gateway/identity/identity-engine';
+import { createLogger } from '../../src/gateway/logging/create-logger';
+import { startGateway } from '../../src/gateway/start-gateway';
+import type { RunningGateway } from '../../src/gateway/start-gateway';
+import { startTestOrthanc } from '../helpers/orthanc';
+import type { TestOrthanc } from '../helpers/orthanc';
+
+export const DATA_DIR = path.resolve(__dirname, '../../../shared/data');
+
+export interface Harness {
+  readonly orthanc: TestOrthanc;
+  readonly gateway: RunningGateway;
+  readonly audit: AuditStore;
+  readonly config: GatewayConfig;
+  readonly tokens: Readonly<Record<Role, string>>;
+  /** Every log line the gateway wrote. */
+  readonly logLines: string[];
+  readonly tempDir: string;
+  auth(role: Role): { Authorization: string };
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Rules YAML; default: embed with the configuration's defaults. */
+  readonly rules?: string;
+  readonly engine: (config: GatewayConfig) => Promise<IdentityEngine>;
+  readonly config?: (base: GatewayConfigInput) => GatewayConfigInput;
+  /** Use this Orthanc instead of starting one (it is not stopped by the harness). */
+  readonly orthanc?: TestOrthanc;
+}
+
+export const PASSTHROUGH_RULES = `version: 1
+rules: []
+default:
+  name: passthrough-all
+  action: passthrough
+`;
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'stego-gw-test-'));
+  const orthanc = options.orthanc ?? (await startTestOrthanc());
+  const secret = generateHs256Secret();
+  let rulesFile: string | undefined;
+  if (options.rules !== undefined) {
+    rulesFile = path.join(tempDir, 'rules.yaml');
+    await writeFile(rulesFile, options.rules);
+  }
+  const base: GatewayConfigInput = {
+    http: { host: '127.0.0.1', port: 0 },
+    upstreams: {
+      orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+    },
+    stow: { maxPartBytes: 8 * 1024 * 1024, maxRequestBytes: 64 * 1024 * 1024 },
+    embedding: {
+      keyRingFile: path.join(tempDir, 'keys.json'),
+      defaultSegmenter: 'threshold',
+      workers: 0,
+      ...(rulesFile === undefined ? {} : { rulesFile }),
+    },
+    auth: { jwt: { hs256Secret: secret } },
+    audit: { kind: 'sqlite', path: ':memory:' },
+    logLevel: 'info',
+  };
+  const config = parseGatewayConfig(options.config === undefined ? base : options.config(base));
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination: sink });
+  const audit = await createAuditStore(config.audit);
+  const gateway = await startGateway({
+    config,
+    logger,
+    audit,
+    createEngine: (c) => options.engine(c),
+  });
+  const roles: Role[] = ['modality', 'viewer', 'auditor', 'admin'];
+  const tokens = Object.fromEntries(
+    await Promise.all(
+      roles.map(async (role) => [
+        role,
+        await mintToken({ secret, subject: `test-${role}`, roles: [role] }),
+      ]),
+    ),
+  ) as Record<Role, string>;
+  return {
+    orthanc,
+    gateway,
+    audit,
+    config,
+    tokens,
+    logLines,
+    tempDir,
+    auth: (role) => ({ Authorization: `Bearer ${tokens[role]}` }),
+    async stop(): Promise<void> {
+      await gateway.close();
+      if (options.orthanc === undefined) await orthanc.stop();
+      await rm(tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A multipart/related; type="application/dicom" body of the given parts. */
+export function multipartBody(
+  parts: readonly Uint8Array[],
+  boundary = `b${Math.random().toString(16).slice(2)}`,
+): { body: Buffer; contentType: string } {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`));
+    chunks.push(Buffer.from(part));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return {
+    body: Buffer.concat(chunks),
+    contentType: `multipart/related; type="application/dicom"; boundary=${boundary}`,
+  };
+}
