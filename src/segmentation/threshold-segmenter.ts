@@ -1,0 +1,248 @@
+import type { PixelFrame, SignificanceMask } from '../stego/types';
+import {
+  close,
+  connectedComponents,
+  fillHoles,
+  open,
+  reconstruct,
+  selectLabels,
+} from './morphology';
+import type { SegmentationContext, Segmenter } from './segmenter';
+
+/**
+ * The classical body segmenter, the fallback when the ONNX model is unavailable.
+ *
+ * CT: Hounsfield units (stored * slope + intercept) above a threshold (default -500 HU: air and lung
+ * lie below, fat, water, soft tissue and bone above). Others (MR, ...): Otsu's threshold on the
+ * image normalised between its 0.5th and 99.5th percentiles, smoothed and log-compressed.
+ * Then, for both: an opening removes speckle and thin structures (table, tubes); components of the
+ * opened mask smaller than a fraction of the largest are dropped (table, cables); the surviving
+ * objects are taken back at their exact outline from the thresholded mask (reconstruction), closed,
+ * and their holes filled (lungs, bowel gas). Padding is never significant.
+ *
+ * Deterministic, and stable under the embedding: a CT mask depends only on which pixels are above
+ * the threshold, which +-few-unit changes of background air (about -1000 HU) cannot cross.
+ */
+export interface ThresholdOptions {
+  /** CT body threshold in HU (default -500). */
+  readonly thresholdHu?: number;
+  /** Opening radius in pixels; default scales with the image (5 px at 512). */
+  readonly openRadiusPx?: number;
+  /** Closing radius in pixels; default scales with the image (2 px at 512). */
+  readonly closeRadiusPx?: number;
+  /**
+   * Components of the opened mask smaller than this fraction of the largest are dropped
+   * (default 0.005: drops specks, keeps limbs cut by the field of view; large table parts stay, which costs capacity, never safety).
+   */
+  readonly minComponentFraction?: number;
+}
+
+export const DEFAULT_THRESHOLD_HU = -500;
+const DEFAULT_MIN_COMPONENT_FRACTION = 0.005;
+const LOW_PERCENTILE = 0.005;
+const HIGH_PERCENTILE = 0.995;
+const OTSU_BINS = 256;
+/** y = log(1 + 100 x) / log(101) on the normalised image: chosen on the MR in ../shared/data. */
+const LOG_COMPRESSION = 100;
+
+function scaledRadius(rows: number, columns: number, at512: number): number {
+  return Math.max(1, Math.round((Math.min(rows, columns) / 512) * at512));
+}
+
+/** Foreground by a fixed Hounsfield threshold. */
+function ctForeground(frame: PixelFrame, context: SegmentationContext, thresholdHu: number) {
+  const { samples } = frame;
+  const fg = new Uint8Array(samples.length);
+  const slope = context.rescaleSlope === 0 ? 1 : context.rescaleSlope;
+  const pad = context.padding;
+  for (let i = 0; i < samples.length; i++) {
+    const hu = (samples[i] ?? 0) * slope + context.rescaleIntercept;
+    fg[i] = hu > thresholdHu && !(pad !== undefined && pad[i]) ? 1 : 0;
+  }
+  return fg;
+}
+
+/** The value at fraction `q` of a histogram over [min, min + counts.length). */
+function histogramPercentile(counts: Uint32Array, total: number, min: number, q: number): number {
+  const target = q * (total - 1);
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i] ?? 0;
+    if (seen > target) return min + i;
+  }
+  return min + counts.length - 1;
+}
+
+/** Otsu's threshold (1979): the split of a histogram that maximises the between-class variance. */
+export function otsuIndex(histogram: ArrayLike<number>): number {
+  let total = 0;
+  let sum = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    total += histogram[i] ?? 0;
+    sum += i * (histogram[i] ?? 0);
+  }
+  let best = 0;
+  let bestVariance = -1;
+  let w0 = 0;
+  let sum0 = 0;
+  for (let k = 0; k < histogram.length - 1; k++) {
+    w0 += histogram[k] ?? 0;
+    sum0 += k * (histogram[k] ?? 0);
+    const w1 = total - w0;
+    if (w0 === 0 || w1 === 0) continue;
+    const d = sum0 / w0 - (sum - sum0) / w1;
+    const variance = w0 * w1 * d * d;
+    if (variance > bestVariance) {
+      bestVariance = variance;
+      best = k;
+    }
+  }
+  return best;
+}
+
+/**
+ * Foreground of a non-CT image: the image normalised between its percentiles, smoothed by a box
+ * filter (MR background is noise), compressed by a logarithm so that a faint body is not split
+ * from the background only because a bright organ dominates the histogram, then Otsu's threshold.
+ */
+function otsuForeground(frame: PixelFrame, context: SegmentationContext): Uint8Array {
+  const { samples, rows, columns } = frame;
+  const n = samples.length;
+  const pad = context.padding;
+  const sign = context.photometricInterpretation === 'MONOCHROME1' ? -1 : 1;
+  let min = Infinity;
+  let max = -Infinity;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (pad !== undefined && pad[i]) continue;
+    const v = sign * (samples[i] ?? 0);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    total++;
+  }
+  const fg = new Uint8Array(n);
+  if (total === 0) return fg;
+  const counts = new Uint32Array(max - min + 1);
+  for (let i = 0; i < n; i++) {
+    if (pad !== undefined && pad[i]) continue;
+    const idx = sign * (samples[i] ?? 0) - min;
+    counts[idx] = (counts[idx] ?? 0) + 1;
+  }
+  const lo = histogramPercentile(counts, total, min, LOW_PERCENTILE);
+  const hi = histogramPercentile(counts, total, min, HIGH_PERCENTILE);
+  if (hi <= lo) {
+    // Flat image (or nearly): whatever stands above the flat level is the object.
+    for (let i = 0; i < n; i++) {
+      fg[i] = !(pad !== undefined && pad[i]) && sign * (samples[i] ?? 0) > lo ? 1 : 0;
+    }
+    return fg;
+  }
+  const normalised = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (pad !== undefined && pad[i]) continue;
+    const x = (sign * (samples[i] ?? 0) - lo) / (hi - lo);
+    normalised[i] = x < 0 ? 0 : x > 1 ? 1 : x;
+  }
+  const smoothed = boxMean(normalised, rows, columns, scaledRadius(rows, columns, 2));
+  const compressed = new Float64Array(n);
+  const bins = new Float64Array(OTSU_BINS);
+  const logScale = 1 / Math.log1p(LOG_COMPRESSION);
+  for (let i = 0; i < n; i++) {
+    const y = Math.log1p(LOG_COMPRESSION * (smoothed[i] ?? 0)) * logScale;
+    compressed[i] = y;
+    if (pad !== undefined && pad[i]) continue;
+    const b = Math.min(OTSU_BINS - 1, Math.floor(y * OTSU_BINS));
+    bins[b] = (bins[b] ?? 0) + 1;
+  }
+  const k = otsuIndex(bins);
+  const threshold = (k + 1) / OTSU_BINS;
+  for (let i = 0; i < n; i++) {
+    fg[i] = !(pad !== undefined && pad[i]) && (compressed[i] ?? 0) >= threshold ? 1 : 0;
+  }
+  return fg;
+}
+
+/** Mean over a (2r+1)x(2r+1) window, clipped at the edges (separable running sums). */
+export function boxMean(
+  values: Float64Array,
+  rows: number,
+  columns: number,
+  radius: number,
+): Float64Array {
+  const horizontal = new Float64Array(values.length);
+  for (let y = 0; y < rows; y++) {
+    runningMean(values, horizontal, y * columns, 1, columns, radius);
+  }
+  const out = new Float64Array(values.length);
+  for (let x = 0; x < columns; x++) runningMean(horizontal, out, x, columns, rows, radius);
+  return out;
+}
+
+function runningMean(
+  input: Float64Array,
+  out: Float64Array,
+  start: number,
+  stride: number,
+  length: number,
+  radius: number,
+): void {
+  // Prefix sums along the line keep it O(length) whatever the radius.
+  const prefix = new Float64Array(length + 1);
+  for (let i = 0; i < length; i++)
+    prefix[i + 1] = (prefix[i] ?? 0) + (input[start + i * stride] ?? 0);
+  for (let i = 0; i < length; i++) {
+    const a = Math.max(0, i - radius);
+    const b = Math.min(length, i + radius + 1);
+    out[start + i * stride] = ((prefix[b] ?? 0) - (prefix[a] ?? 0)) / (b - a);
+  }
+}
+
+/** Keeps the components of the opened foreground that are not tiny beside the largest. */
+function largeComponents(
+  opened: Uint8Array,
+  rows: number,
+  columns: number,
+  minFraction: number,
+): Uint8Array {
+  const { labels, sizes, count } = connectedComponents(opened, rows, columns);
+  let largest = 0;
+  for (let l = 1; l <= count; l++) largest = Math.max(largest, sizes[l] ?? 0);
+  const keep = new Uint8Array(count + 1);
+  for (let l = 1; l <= count; l++) keep[l] = (sizes[l] ?? 0) >= minFraction * largest ? 1 : 0;
+  return selectLabels(labels, keep);
+}
+
+/** Segments one frame; pure and synchronous (the Segmenter wraps it). */
+export function segmentByThreshold(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  options: ThresholdOptions = {},
+): SignificanceMask {
+  const { rows, columns } = frame;
+  const fg =
+    context.modality === 'CT'
+      ? ctForeground(frame, context, options.thresholdHu ?? DEFAULT_THRESHOLD_HU)
+      : otsuForeground(frame, context);
+  const openRadius = options.openRadiusPx ?? scaledRadius(rows, columns, 5);
+  const closeRadius = options.closeRadiusPx ?? scaledRadius(rows, columns, 2);
+  const minFraction = options.minComponentFraction ?? DEFAULT_MIN_COMPONENT_FRACTION;
+  let opened = open(fg, rows, columns, openRadius);
+  // An object thinner than the opening everywhere (tiny images) is still an object.
+  if (!opened.includes(1)) opened = fg;
+  const seeds = largeComponents(opened, rows, columns, minFraction);
+  const body = reconstruct(fg, seeds, rows, columns);
+  const data = fillHoles(close(body, rows, columns, closeRadius), rows, columns);
+  const pad = context.padding;
+  if (pad !== undefined) {
+    for (let i = 0; i < data.length; i++) if (pad[i]) data[i] = 0;
+  }
+  return { rows, columns, data };
+}
+
+export function createThresholdSegmenter(options: ThresholdOptions = {}): Segmenter {
+  return {
+    name: 'threshold',
+    segment: (frame, context) => Promise.resolve(segmentByThreshold(frame, context, options)),
+    close: () => Promise.resolve(),
+  };
+}
