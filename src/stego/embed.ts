@@ -1,35 +1,164 @@
-import type { EmbedOptions, EmbedResult, ExtractOptions, ExtractResult } from './api';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import type { EmbedOptions, EmbedReport, EmbedResult, ExtractOptions, ExtractResult } from './api';
+import { countUsableBlocks } from './block-map';
 import { StegoGatewayError } from './errors';
-import type { ProfileName } from './profiles';
+import { fidelityCapacityBits, fidelityEmbed, fidelityExtract } from './fidelity';
+import { mapMismatch } from './frame-geometry';
+import { LAYOUT_KEY_DEFAULT } from './layout';
+import {
+  capacityBppBackground,
+  capacityBppImage,
+  changedPixels,
+  psnrFromMse,
+  sumSquaredDifference,
+} from './metrics';
+import { PROFILE_NAMES, isProfileName, type ProfileName } from './profiles';
 import type { BlockMap, PixelFrame } from './types';
 
-function notYet(): never {
-  throw new StegoGatewayError('NOT_IMPLEMENTED', 'stego engine under construction', {
-    httpStatus: 501,
-  });
+function checkInputs(frame: PixelFrame, map: BlockMap): void {
+  const problem = mapMismatch(frame, map);
+  if (problem !== undefined)
+    throw new StegoGatewayError('INVALID_FRAME', problem, { httpStatus: 422 });
 }
 
+function requireRing(options: EmbedOptions): NonNullable<EmbedOptions['keyRing']> {
+  if (options.keyRing === undefined) {
+    throw new StegoGatewayError(
+      'KEY_RING_REQUIRED',
+      `profile [${options.profile}] seals its payload: a key ring is required`,
+      { httpStatus: 400 },
+    );
+  }
+  return options.keyRing;
+}
+
+/** Embeds `payload` into the usable blocks of `cover` (never modified) with the chosen profile. */
 export function embedPayload(
-  _cover: PixelFrame,
-  _map: BlockMap,
-  _payload: Uint8Array,
-  _options: EmbedOptions,
+  cover: PixelFrame,
+  map: BlockMap,
+  payload: Uint8Array,
+  options: EmbedOptions,
 ): EmbedResult {
-  return notYet();
+  checkInputs(cover, map);
+  if (!isProfileName(options.profile)) {
+    throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(options.profile)}]`, {
+      httpStatus: 400,
+    });
+  }
+  const blocksAvailable = countUsableBlocks(map);
+  const layoutKey = options.layoutKey ?? LAYOUT_KEY_DEFAULT;
+  const randomBytes = options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
+  if (blocksAvailable === 0) {
+    return {
+      ok: false,
+      reason: 'no-background',
+      neededBits: 8 * payload.length,
+      capacityBits: 0,
+      message: 'the image has no usable background block',
+    };
+  }
+  const capacityBits = payloadCapacityBits(cover, map, options.profile, layoutKey);
+  let result;
+  switch (options.profile) {
+    case 'fidelity':
+      result = fidelityEmbed(
+        cover,
+        map,
+        payload,
+        requireRing(options),
+        options.constraints,
+        layoutKey,
+        randomBytes,
+      );
+      break;
+    default:
+      throw new StegoGatewayError(
+        'NOT_IMPLEMENTED',
+        `profile under construction [${options.profile}]`,
+        { httpStatus: 501 },
+      );
+  }
+  if (!result.ok) {
+    return {
+      ok: false,
+      reason: 'capacity',
+      neededBits: result.neededBits,
+      capacityBits: result.capacityBits,
+      message: `payload of ${result.neededBits} bits exceeds the ${options.profile} capacity of this image [${result.capacityBits} bits]`,
+    };
+  }
+  const stego: PixelFrame = {
+    rows: cover.rows,
+    columns: cover.columns,
+    bitsStored: cover.bitsStored,
+    signed: cover.signed,
+    samples: result.samples,
+  };
+  const squared = sumSquaredDifference(cover.samples, result.samples);
+  const meanSquared = squared / cover.samples.length;
+  const report: EmbedReport = {
+    profile: options.profile,
+    payloadBits: 8 * payload.length,
+    embeddedBits: result.embeddedBits,
+    blocksAvailable,
+    blocksUsed: result.blocksUsed,
+    changedPixels: changedPixels(cover.samples, result.samples),
+    mse: meanSquared,
+    psnrMax65535: psnrFromMse(meanSquared, 65535),
+    psnrBitsStored: psnrFromMse(meanSquared, 2 ** cover.bitsStored - 1),
+    capacityBits,
+    capacityBppImage: capacityBppImage(capacityBits, cover),
+    capacityBppBackground: capacityBppBackground(capacityBits, blocksAvailable),
+  };
+  return { ok: true, stego, report };
 }
 
+/** Extracts a payload; without `options.profile` each profile is tried in turn. */
 export function extractPayload(
-  _stego: PixelFrame,
-  _map: BlockMap,
-  _options: ExtractOptions,
+  stego: PixelFrame,
+  map: BlockMap,
+  options: ExtractOptions,
 ): ExtractResult {
-  return notYet();
+  checkInputs(stego, map);
+  const layoutKey = options.layoutKey ?? LAYOUT_KEY_DEFAULT;
+  const profiles: readonly ProfileName[] =
+    options.profile === undefined ? ['fidelity', 'robust', 'paper'] : [options.profile];
+  let best: ExtractResult = { ok: false, reason: 'no-payload', message: 'no payload found' };
+  for (const profile of profiles) {
+    let r: ExtractResult;
+    switch (profile) {
+      case 'fidelity': {
+        const f = fidelityExtract(stego, map, options.keyRing, layoutKey);
+        r = f.ok ? { ...f, profile } : f;
+        break;
+      }
+      default:
+        if (!PROFILE_NAMES.includes(profile)) {
+          throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(profile)}]`, {
+            httpStatus: 400,
+          });
+        }
+        continue;
+    }
+    if (r.ok) return r;
+    // A found-but-failed result says more than "nothing here".
+    if (best.ok === false && best.reason === 'no-payload') best = r;
+  }
+  return best;
 }
 
+/** User payload bits that fit in this image with this profile. */
 export function payloadCapacityBits(
-  _frame: PixelFrame,
-  _map: BlockMap,
-  _profile: ProfileName,
+  frame: PixelFrame,
+  map: BlockMap,
+  profile: ProfileName,
+  layoutKey: Uint8Array = LAYOUT_KEY_DEFAULT,
 ): number {
-  return notYet();
+  checkInputs(frame, map);
+  switch (profile) {
+    case 'fidelity':
+      return fidelityCapacityBits(frame, map, layoutKey);
+    default:
+      return 0;
+  }
 }

@@ -1,0 +1,441 @@
+import { blockPixels } from './frame-geometry';
+import type { KeyRing } from './key-ring';
+import { gridPermutation, slotCarriers } from './layout';
+import { GF256, galoisField, rsDecode, rsEncode } from './reed-solomon';
+import { open, seal, sealOverheadBytes } from './seal';
+import { TernaryCode } from './ternary';
+import type { BlockMap, PixelFrame, SampleConstraints } from './types';
+import { PROFILE_CODES } from './profiles';
+import { bytesToSymbols, symbolsToBytes } from './bits';
+
+/**
+ * The `fidelity` profile (docs/method.md): sealed payload -> Reed-Solomon over GF(2^m) with
+ * erasures -> symbols carried by ternary Hamming (+-1) matrix embedding in slots of background
+ * blocks placed by the keyed absolute layout. A small header (fixed slots, strong RS) says which
+ * level and code the body uses.
+ */
+interface Level {
+  readonly id: number;
+  /** Blocks per slot; a slot carries one RS symbol. */
+  readonly slotBlocks: number;
+  /** Pixels per ternary unit (consecutive pixels of the slot's blocks in raster order). */
+  readonly unitPixels: number;
+  readonly trits: number;
+  /** RS symbol size m: 2^m <= (3^trits)^(units per slot). */
+  readonly symbolBits: number;
+}
+
+/**
+ * From dense to sparse. Bits per block / changed pixels per block (when written):
+ * 0: 15 / 10.7 (t=1 per pixel); 1: 12 / 3.6 (t=2 per 4 px); 2: 4.5 / 0.96 (t=3 per block);
+ * 3: 2 / 0.33 (t=4 per 3 blocks); 4: 0.94 / 0.125 (t=5 per 8 blocks).
+ */
+const LEVELS: readonly Level[] = [
+  { id: 0, slotBlocks: 1, unitPixels: 1, trits: 1, symbolBits: 15 },
+  { id: 1, slotBlocks: 1, unitPixels: 4, trits: 2, symbolBits: 12 },
+  { id: 2, slotBlocks: 2, unitPixels: 16, trits: 3, symbolBits: 9 },
+  { id: 3, slotBlocks: 6, unitPixels: 48, trits: 4, symbolBits: 12 },
+  { id: 4, slotBlocks: 16, unitPixels: 128, trits: 5, symbolBits: 15 },
+];
+
+/** Payloads up to this size (identity records) get parity for a few % block-map flips. */
+const SMALL_PAYLOAD_BITS = 4096;
+
+const LAYOUT_LABEL = 'fidelity';
+const MAGIC = 0x5a;
+const VERSION = 1;
+const HEADER_BYTES = 8;
+const HEADER_PARITY = 24;
+/** Header: 32 RS bytes as 64 nibbles, one per block (16 of the 27 ternary states). */
+const HEADER_SLOTS = (HEADER_BYTES + HEADER_PARITY) * 2;
+const LENGTH_BYTES = 3;
+/** Key ids assumed by payloadCapacity (the real overhead is computed at embedding). */
+const ASSUMED_KEY_ID_BYTES = 16;
+
+const codes = new Map<string, TernaryCode>();
+function ternary(trits: number, length: number): TernaryCode {
+  const key = `${trits}:${length}`;
+  let c = codes.get(key);
+  if (c === undefined) {
+    c = new TernaryCode(trits, length);
+    codes.set(key, c);
+  }
+  return c;
+}
+
+function headerRegion(totalBlocks: number): number {
+  return Math.min(
+    Math.floor(totalBlocks / 2),
+    Math.max(HEADER_SLOTS * 4, Math.ceil(totalBlocks / 16)),
+  );
+}
+
+interface Geometry {
+  readonly perm: Uint32Array;
+  readonly total: number;
+  readonly headerEnd: number;
+}
+
+function geometry(map: BlockMap, layoutKey: Uint8Array): Geometry {
+  const total = map.blockRows * map.blockColumns;
+  return {
+    perm: gridPermutation(layoutKey, LAYOUT_LABEL, map.blockRows, map.blockColumns),
+    total,
+    headerEnd: headerRegion(total),
+  };
+}
+
+interface BodyPlan {
+  readonly level: Level;
+  readonly slots: number;
+  readonly nsym: number;
+  readonly carriers: Int32Array;
+  readonly codewords: number;
+  readonly dataBits: number;
+}
+
+function slotBlocks(level: Level): number {
+  return level.slotBlocks;
+}
+
+function unitsPerSlot(level: Level): number {
+  return (16 * level.slotBlocks) / level.unitPixels;
+}
+
+/** Codewords are capped at 1023 symbols: erasure decoding costs O(n * erasures) per codeword. */
+const MAX_CODEWORD = 1023;
+
+function codewordCount(slots: number, level: Level): number {
+  return Math.ceil(slots / Math.min(MAX_CODEWORD, (1 << level.symbolBits) - 1));
+}
+
+function codewordLength(c: number, slots: number, codewords: number): number {
+  return Math.floor(slots / codewords) + (c < slots % codewords ? 1 : 0);
+}
+
+/** Evaluates a body of `slots` slots: erasures per codeword and the data bits left for `rho`. */
+function evaluate(
+  g: Geometry,
+  map: BlockMap,
+  level: Level,
+  slots: number,
+  rho: number,
+): BodyPlan | undefined {
+  const perSlot = slotBlocks(level);
+  if (slots < 1 || slots * perSlot > g.total - g.headerEnd) return undefined;
+  const carriers = slotCarriers(g.perm, g.headerEnd, g.total, slots, perSlot, map);
+  const codewords = codewordCount(slots, level);
+  const erasures = new Int32Array(codewords);
+  for (let j = 0; j < slots; j++)
+    if ((carriers[j * perSlot] as number) < 0)
+      erasures[j % codewords] = (erasures[j % codewords] as number) + 1;
+  let maxErasures = 0;
+  for (const e of erasures) maxErasures = Math.max(maxErasures, e);
+  const nShort = Math.floor(slots / codewords);
+  const nsym = maxErasures + 2 * Math.ceil(rho * nShort);
+  if (nsym >= nShort) return undefined;
+  let dataSymbols = 0;
+  for (let c = 0; c < codewords; c++) dataSymbols += codewordLength(c, slots, codewords) - nsym;
+  return { level, slots, nsym, carriers, codewords, dataBits: dataSymbols * level.symbolBits };
+}
+
+const SCAN_STEPS = 40;
+
+/** Smallest body (for this level and parity margin) with at least `needBits` data bits. */
+function plan(
+  g: Geometry,
+  map: BlockMap,
+  level: Level,
+  needBits: number,
+  rho: number,
+): BodyPlan | undefined {
+  const maxSlots = Math.floor((g.total - g.headerEnd) / slotBlocks(level));
+  let slots = Math.ceil(needBits / level.symbolBits / Math.max(0.05, 1 - 2 * rho));
+  for (let iteration = 0; iteration < 12 && slots <= maxSlots; iteration++) {
+    const p = evaluate(g, map, level, slots, rho);
+    if (p !== undefined && p.dataBits >= needBits) return p;
+    const deficit = p === undefined ? slots : Math.ceil((needBits - p.dataBits) / level.symbolBits);
+    slots = Math.min(maxSlots + 1, slots + Math.max(deficit, Math.ceil(slots * 0.03)));
+  }
+  // Near capacity the iteration can overshoot: scan the same grid as the capacity figure.
+  for (let f = 1; f <= SCAN_STEPS; f++) {
+    const p = evaluate(g, map, level, Math.floor((maxSlots * f) / SCAN_STEPS), rho);
+    if (p !== undefined && p.dataBits >= needBits) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Parity margins and the levels to try with each, in order. Small payloads get parity for ~5%
+ * block-map flips on levels whose slots are short (a flip disturbs a slot when it falls in the part
+ * of the bucket read up to its last carrier); large payloads get the sparsest level that fits
+ * (the fewest changes), with thin parity.
+ */
+function strategies(needBits: number): { rho: number; levels: readonly Level[] }[] {
+  const all = [...LEVELS].reverse();
+  const short = all.filter((l) => l.slotBlocks <= 2);
+  if (needBits <= SMALL_PAYLOAD_BITS) {
+    return [
+      { rho: 0.16, levels: short },
+      { rho: 0.08, levels: short },
+      { rho: 0.02, levels: all },
+      { rho: 0, levels: all },
+    ];
+  }
+  return [
+    { rho: 0.005, levels: all },
+    { rho: 0, levels: all },
+  ];
+}
+
+export interface ProfileEmbedOk {
+  readonly ok: true;
+  readonly samples: Int32Array;
+  readonly embeddedBits: number;
+  readonly blocksUsed: number;
+}
+export interface ProfileEmbedFail {
+  readonly ok: false;
+  readonly reason: 'capacity';
+  readonly neededBits: number;
+  readonly capacityBits: number;
+}
+
+export function fidelityEmbed(
+  cover: PixelFrame,
+  map: BlockMap,
+  payload: Uint8Array,
+  ring: KeyRing,
+  constraints: SampleConstraints,
+  layoutKey: Uint8Array,
+  randomBytes: (n: number) => Uint8Array,
+): ProfileEmbedOk | ProfileEmbedFail {
+  const g = geometry(map, layoutKey);
+  const needBits = 8 * (LENGTH_BYTES + sealOverheadBytes(ring.activeKeyId) + payload.length);
+  let chosen: BodyPlan | undefined;
+  for (const { rho, levels } of strategies(needBits)) {
+    for (const level of levels) {
+      chosen = plan(g, map, level, needBits, rho);
+      if (chosen !== undefined) break;
+    }
+    if (chosen !== undefined) break;
+  }
+  if (chosen === undefined) {
+    const capacityBits = fidelityCapacityBits(
+      cover,
+      map,
+      layoutKey,
+      Buffer.byteLength(ring.activeKeyId, 'utf8'),
+    );
+    return { ok: false, reason: 'capacity', neededBits: 8 * payload.length, capacityBits };
+  }
+  const header = new Uint8Array(HEADER_BYTES);
+  header[0] = MAGIC;
+  header[1] = (VERSION << 4) | PROFILE_CODES.fidelity;
+  header[2] = chosen.level.id;
+  header[3] = (chosen.slots >>> 16) & 0xff;
+  header[4] = (chosen.slots >>> 8) & 0xff;
+  header[5] = chosen.slots & 0xff;
+  header[6] = (chosen.nsym >>> 8) & 0xff;
+  header[7] = chosen.nsym & 0xff;
+  const blob = seal(ring, payload, header, randomBytes);
+  const body = new Uint8Array(Math.floor(chosen.dataBits / 8));
+  body[0] = (blob.length >>> 16) & 0xff;
+  body[1] = (blob.length >>> 8) & 0xff;
+  body[2] = blob.length & 0xff;
+  body.set(blob, LENGTH_BYTES);
+  const samples = Int32Array.from(cover.samples);
+  let blocksUsed = 0;
+  // Header: 64 nibbles, one block each.
+  const headerCodeword = rsEncode(GF256, header, HEADER_PARITY);
+  const headerCarriers = slotCarriers(g.perm, 0, g.headerEnd, HEADER_SLOTS, 1, map);
+  const code3 = ternary(3, 16);
+  const pixels16 = new Int32Array(16);
+  for (let s = 0; s < HEADER_SLOTS; s++) {
+    const block = headerCarriers[s] as number;
+    if (block < 0) continue;
+    const byte = headerCodeword[s >> 1] as number;
+    const nibble = s & 1 ? byte & 0x0f : byte >> 4;
+    blockPixels(cover, map, [block], pixels16);
+    code3.embed(samples, pixels16, nibble, constraints);
+    blocksUsed++;
+  }
+  // Body.
+  const level = chosen.level;
+  const m = level.symbolBits;
+  const dataSymbols = bytesToSymbols(body, m, chosen.dataBits / m);
+  const perSlot = slotBlocks(level);
+  const code = ternary(level.trits, level.unitPixels);
+  const units = unitsPerSlot(level);
+  const slotPixels = new Int32Array(16 * perSlot);
+  const gf = galoisField(m);
+  let offset = 0;
+  for (let c = 0; c < chosen.codewords; c++) {
+    const n = codewordLength(c, chosen.slots, chosen.codewords);
+    const k = n - chosen.nsym;
+    const cw = rsEncode(gf, dataSymbols.subarray(offset, offset + k), chosen.nsym);
+    offset += k;
+    for (let pos = 0; pos < n; pos++) {
+      const slot = pos * chosen.codewords + c;
+      if ((chosen.carriers[slot * perSlot] as number) < 0) continue;
+      let value = cw[pos] as number;
+      blockPixels(
+        cover,
+        map,
+        chosen.carriers.subarray(slot * perSlot, (slot + 1) * perSlot),
+        slotPixels,
+      );
+      for (let u = 0; u < units; u++) {
+        const unit = slotPixels.subarray(u * level.unitPixels, (u + 1) * level.unitPixels);
+        code.embed(samples, unit, value % code.states, constraints);
+        value = Math.floor(value / code.states);
+      }
+      blocksUsed += perSlot;
+    }
+  }
+  return {
+    ok: true,
+    samples,
+    embeddedBits: 8 * (HEADER_BYTES + HEADER_PARITY) + chosen.slots * m,
+    blocksUsed,
+  };
+}
+
+export type ProfileExtract =
+  | { ok: true; payload: Uint8Array; keyId: string; correctedSymbols: number; erasures: number }
+  | { ok: false; reason: 'no-payload' | 'wrong-key' | 'corrupted'; message: string };
+
+export function fidelityExtract(
+  stego: PixelFrame,
+  map: BlockMap,
+  ring: KeyRing | undefined,
+  layoutKey: Uint8Array,
+): ProfileExtract {
+  const g = geometry(map, layoutKey);
+  const samples = stego.samples;
+  const code3 = ternary(3, 16);
+  const pixels16 = new Int32Array(16);
+  const headerCarriers = slotCarriers(g.perm, 0, g.headerEnd, HEADER_SLOTS, 1, map);
+  const received = new Array<number>(HEADER_BYTES + HEADER_PARITY).fill(0);
+  const erased = new Set<number>();
+  for (let s = 0; s < HEADER_SLOTS; s++) {
+    const block = headerCarriers[s] as number;
+    let nibble = -1;
+    if (block >= 0) {
+      blockPixels(stego, map, [block], pixels16);
+      const state = code3.syndrome(samples, pixels16);
+      if (state < 16) nibble = state;
+    }
+    if (nibble < 0) erased.add(s >> 1);
+    else received[s >> 1] = (received[s >> 1] as number) | (s & 1 ? nibble : nibble << 4);
+  }
+  const headerResult = rsDecode(GF256, received, HEADER_PARITY, [...erased]);
+  const none = { ok: false, reason: 'no-payload', message: 'no fidelity payload found' } as const;
+  if (!headerResult.ok) return none;
+  const header = Uint8Array.from(headerResult.message);
+  if (header[0] !== MAGIC || header[1] !== ((VERSION << 4) | PROFILE_CODES.fidelity)) return none;
+  const level = LEVELS[header[2] as number];
+  const slots =
+    ((header[3] as number) << 16) | ((header[4] as number) << 8) | (header[5] as number);
+  const nsym = ((header[6] as number) << 8) | (header[7] as number);
+  if (level === undefined)
+    return { ok: false, reason: 'corrupted', message: `unknown fidelity level [${header[2]}]` };
+  const perSlot = slotBlocks(level);
+  const codewords = codewordCount(slots, level);
+  if (
+    slots < 1 ||
+    slots * perSlot > g.total - g.headerEnd ||
+    nsym >= Math.floor(slots / codewords)
+  ) {
+    return {
+      ok: false,
+      reason: 'corrupted',
+      message: `fidelity header out of range [slots ${slots}, parity ${nsym}]`,
+    };
+  }
+  const carriers = slotCarriers(g.perm, g.headerEnd, g.total, slots, perSlot, map);
+  const m = level.symbolBits;
+  const gf = galoisField(m);
+  const code = ternary(level.trits, level.unitPixels);
+  const units = unitsPerSlot(level);
+  const slotPixels = new Int32Array(16 * perSlot);
+  const symbolLimit = 1 << m;
+  const data: number[] = [];
+  let corrected = headerResult.corrected;
+  let erasures = headerResult.erasures;
+  for (let c = 0; c < codewords; c++) {
+    const n = codewordLength(c, slots, codewords);
+    const cw = new Array<number>(n).fill(0);
+    const erase: number[] = [];
+    for (let pos = 0; pos < n; pos++) {
+      const slot = pos * codewords + c;
+      if ((carriers[slot * perSlot] as number) < 0) {
+        erase.push(pos);
+        continue;
+      }
+      let value = 0;
+      let scale = 1;
+      blockPixels(stego, map, carriers.subarray(slot * perSlot, (slot + 1) * perSlot), slotPixels);
+      for (let u = 0; u < units; u++) {
+        const unit = slotPixels.subarray(u * level.unitPixels, (u + 1) * level.unitPixels);
+        value += code.syndrome(samples, unit) * scale;
+        scale *= code.states;
+      }
+      if (value >= symbolLimit) erase.push(pos);
+      else cw[pos] = value;
+    }
+    const r = rsDecode(gf, cw, nsym, erase);
+    if (!r.ok) {
+      return {
+        ok: false,
+        reason: 'corrupted',
+        message: `fidelity payload found but not correctable [codeword ${c} of ${codewords}]`,
+      };
+    }
+    corrected += r.corrected;
+    erasures += r.erasures;
+    for (const v of r.message) data.push(v);
+  }
+  const body = symbolsToBytes(data, m);
+  const blobLength = ((body[0] ?? 0) << 16) | ((body[1] ?? 0) << 8) | (body[2] ?? 0);
+  if (LENGTH_BYTES + blobLength > body.length) {
+    return {
+      ok: false,
+      reason: 'corrupted',
+      message: `sealed length exceeds the body [${blobLength}]`,
+    };
+  }
+  const opened = open(ring, body.subarray(LENGTH_BYTES, LENGTH_BYTES + blobLength), header);
+  if (!opened.ok) return opened;
+  return {
+    ok: true,
+    payload: opened.plaintext,
+    keyId: opened.keyId,
+    correctedSymbols: corrected,
+    erasures,
+  };
+}
+
+/**
+ * The largest payload (bits) that fits without flip margin. The dense levels (one block per slot)
+ * hold the most; their data grows with the number of slots up to one slot per body block.
+ */
+export function fidelityCapacityBits(
+  frame: PixelFrame,
+  map: BlockMap,
+  layoutKey: Uint8Array,
+  keyIdBytes = ASSUMED_KEY_ID_BYTES,
+): number {
+  void frame;
+  const g = geometry(map, layoutKey);
+  let best = 0;
+  for (const level of LEVELS.filter((l) => l.slotBlocks === 1)) {
+    const maxSlots = Math.floor((g.total - g.headerEnd) / slotBlocks(level));
+    for (const f of [SCAN_STEPS - 8, SCAN_STEPS - 4, SCAN_STEPS]) {
+      const p = evaluate(g, map, level, Math.floor((maxSlots * f) / SCAN_STEPS), 0);
+      if (p !== undefined) best = Math.max(best, p.dataBits);
+    }
+  }
+  const overhead = 8 * (LENGTH_BYTES + 1 + keyIdBytes + 12 + 16);
+  return Math.max(0, Math.floor((best - overhead) / 8) * 8);
+}
