@@ -3,8 +3,8 @@ import { dilateSquare } from '../stego/block-map';
 /**
  * Binary morphology on row-major 0/1 masks, square structuring elements of radius r (side 2r+1).
  * Squares are separable, so every operation is O(rows * columns) whatever the radius. Pixels outside
- * the image count as background for dilation and as foreground for erosion, so that closing never
- * eats a body that touches the image edge.
+ * the image count as background for dilation and as foreground for erosion (opening keeps a body
+ * that touches the image edge); closing pads the image with background instead.
  */
 
 export function dilate(
@@ -27,12 +27,30 @@ export function open(mask: Uint8Array, rows: number, columns: number, radius: nu
   return dilate(erode(mask, rows, columns, radius), rows, columns, radius);
 }
 
-/** Dilation then erosion: bridges gaps narrower than 2r+1; never removes a foreground pixel. */
+/**
+ * Dilation then erosion: bridges gaps narrower than 2r+1 and never removes a foreground pixel.
+ * Computed on the image padded by r background pixels each side, so that the outside is background
+ * (nothing is added along the edges just because the image ends there).
+ */
 export function close(mask: Uint8Array, rows: number, columns: number, radius: number): Uint8Array {
-  const closed = erode(dilate(mask, rows, columns, radius), rows, columns, radius);
-  // Erosion treats the outside as foreground, so closing is extensive; OR keeps it exactly so.
-  for (let i = 0; i < closed.length; i++) closed[i] = (closed[i] ?? 0) | (mask[i] ? 1 : 0);
-  return closed;
+  if (radius === 0) return binarize(mask);
+  const pr = rows + 2 * radius;
+  const pc = columns + 2 * radius;
+  const padded = new Uint8Array(pr * pc);
+  for (let y = 0; y < rows; y++) {
+    padded.set(mask.subarray(y * columns, (y + 1) * columns), (y + radius) * pc + radius);
+  }
+  // Eroding an in-image pixel looks r px out, all inside the padded plane: the result is the
+  // closing on an infinite background plane, cut back to the image.
+  const closed = erode(dilate(padded, pr, pc, radius), pr, pc, radius);
+  const out = new Uint8Array(rows * columns);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) {
+      out[y * columns + x] =
+        closed[(y + radius) * pc + x + radius] || mask[y * columns + x] ? 1 : 0;
+    }
+  }
+  return out;
 }
 
 export function invert(mask: Uint8Array): Uint8Array {

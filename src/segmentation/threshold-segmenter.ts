@@ -13,10 +13,10 @@ import type { SegmentationContext, Segmenter } from './segmenter';
  * The classical body segmenter, the fallback when the ONNX model is unavailable.
  *
  * CT: Hounsfield units (stored * slope + intercept) above a threshold (default -500 HU: air and lung
- * lie below, fat, water, soft tissue and bone above). Others (MR, ...): Otsu's threshold on the
- * image normalised between its 0.5th and 99.5th percentiles, smoothed and log-compressed.
+ * lie below, fat, water, soft tissue and bone above). Others (MR, ...): the image normalised between
+ * its 0.5th and 99.5th percentiles and smoothed, above 4% of that range (see percentileForeground).
  * Then, for both: an opening removes speckle and thin structures (table, tubes); components of the
- * opened mask smaller than a fraction of the largest are dropped (table, cables); the surviving
+ * opened mask smaller than a fraction of the image are dropped (cables, table bits); the surviving
  * objects are taken back at their exact outline from the thresholded mask (reconstruction), closed,
  * and their holes filled (lungs, bowel gas). Padding is never significant.
  *
@@ -31,26 +31,45 @@ export interface ThresholdOptions {
   /** Closing radius in pixels; default scales with the image (2 px at 512). */
   readonly closeRadiusPx?: number;
   /**
-   * Components of the opened mask smaller than this fraction of the largest are dropped
-   * (default 0.005: drops specks, keeps limbs cut by the field of view; large table parts stay, which costs capacity, never safety).
+   * Components of the opened mask smaller than this fraction of the image area are dropped
+   * (default 0.001: specks and cable bits go, limbs cut by the field of view stay; large table parts
+   * stay too, which costs capacity, never safety). Absolute, not relative to the largest component,
+   * so that more foreground never drops a kept component (the mask is monotone in the threshold).
    */
   readonly minComponentFraction?: number;
 }
 
 export const DEFAULT_THRESHOLD_HU = -500;
-const DEFAULT_MIN_COMPONENT_FRACTION = 0.005;
+const DEFAULT_MIN_COMPONENT_FRACTION = 0.001;
 const LOW_PERCENTILE = 0.005;
 const HIGH_PERCENTILE = 0.995;
-const OTSU_BINS = 256;
-/** y = log(1 + 100 x) / log(101) on the normalised image: chosen on the MR in ../shared/data. */
-const LOG_COMPRESSION = 100;
+/**
+ * Body above 4% of the percentile range: on the MR of ../shared/data this keeps the faint body of
+ * the mouse and the scalp of the brain (what a log-compressed Otsu split found there), and stays
+ * put under the embedding where Otsu did not.
+ */
+const BODY_FRACTION = 0.04;
 
 function scaledRadius(rows: number, columns: number, at512: number): number {
   return Math.max(1, Math.round((Math.min(rows, columns) / 512) * at512));
 }
 
-/** Foreground by a fixed Hounsfield threshold. */
-function ctForeground(frame: PixelFrame, context: SegmentationContext, thresholdHu: number) {
+/**
+ * The thresholded image, and where it is clearly above the threshold: objects are seeded from
+ * `strong` and taken at their outline in `fg` (hysteresis), so that faint background that the
+ * embedding nudges over the threshold never starts an object of its own.
+ */
+interface Foreground {
+  readonly fg: Uint8Array;
+  readonly strong: Uint8Array;
+}
+
+/** Foreground by a fixed Hounsfield threshold (stable as it is: strong = fg). */
+function ctForeground(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  thresholdHu: number,
+): Foreground {
   const { samples } = frame;
   const fg = new Uint8Array(samples.length);
   const slope = context.rescaleSlope === 0 ? 1 : context.rescaleSlope;
@@ -59,7 +78,7 @@ function ctForeground(frame: PixelFrame, context: SegmentationContext, threshold
     const hu = (samples[i] ?? 0) * slope + context.rescaleIntercept;
     fg[i] = hu > thresholdHu && !(pad !== undefined && pad[i]) ? 1 : 0;
   }
-  return fg;
+  return { fg, strong: fg };
 }
 
 /** The value at fraction `q` of a histogram over [min, min + counts.length). */
@@ -73,39 +92,16 @@ function histogramPercentile(counts: Uint32Array, total: number, min: number, q:
   return min + counts.length - 1;
 }
 
-/** Otsu's threshold (1979): the split of a histogram that maximises the between-class variance. */
-export function otsuIndex(histogram: ArrayLike<number>): number {
-  let total = 0;
-  let sum = 0;
-  for (let i = 0; i < histogram.length; i++) {
-    total += histogram[i] ?? 0;
-    sum += i * (histogram[i] ?? 0);
-  }
-  let best = 0;
-  let bestVariance = -1;
-  let w0 = 0;
-  let sum0 = 0;
-  for (let k = 0; k < histogram.length - 1; k++) {
-    w0 += histogram[k] ?? 0;
-    sum0 += k * (histogram[k] ?? 0);
-    const w1 = total - w0;
-    if (w0 === 0 || w1 === 0) continue;
-    const d = sum0 / w0 - (sum - sum0) / w1;
-    const variance = w0 * w1 * d * d;
-    if (variance > bestVariance) {
-      bestVariance = variance;
-      best = k;
-    }
-  }
-  return best;
-}
-
 /**
- * Foreground of a non-CT image: the image normalised between its percentiles, smoothed by a box
- * filter (MR background is noise), compressed by a logarithm so that a faint body is not split
- * from the background only because a bright organ dominates the histogram, then Otsu's threshold.
+ * Foreground of a non-CT image: the image normalised between its 0.5th and 99.5th percentiles,
+ * smoothed by a box filter (MR background is noise), above a fixed fraction of that range.
+ *
+ * Why not Otsu's threshold, the textbook choice: Otsu's split depends on the whole histogram,
+ * background included, so the embedding's small background changes moved it and with it the whole
+ * mask boundary (a test showed it on the mouse MR). The percentiles depend only on the darkest and
+ * brightest 0.5% of the image, which the embedding does not reach, so this threshold stays put.
  */
-function otsuForeground(frame: PixelFrame, context: SegmentationContext): Uint8Array {
+function percentileForeground(frame: PixelFrame, context: SegmentationContext): Foreground {
   const { samples, rows, columns } = frame;
   const n = samples.length;
   const pad = context.padding;
@@ -121,7 +117,7 @@ function otsuForeground(frame: PixelFrame, context: SegmentationContext): Uint8A
     total++;
   }
   const fg = new Uint8Array(n);
-  if (total === 0) return fg;
+  if (total === 0) return { fg, strong: fg };
   const counts = new Uint32Array(max - min + 1);
   for (let i = 0; i < n; i++) {
     if (pad !== undefined && pad[i]) continue;
@@ -135,7 +131,7 @@ function otsuForeground(frame: PixelFrame, context: SegmentationContext): Uint8A
     for (let i = 0; i < n; i++) {
       fg[i] = !(pad !== undefined && pad[i]) && sign * (samples[i] ?? 0) > lo ? 1 : 0;
     }
-    return fg;
+    return { fg, strong: fg };
   }
   const normalised = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -144,22 +140,14 @@ function otsuForeground(frame: PixelFrame, context: SegmentationContext): Uint8A
     normalised[i] = x < 0 ? 0 : x > 1 ? 1 : x;
   }
   const smoothed = boxMean(normalised, rows, columns, scaledRadius(rows, columns, 2));
-  const compressed = new Float64Array(n);
-  const bins = new Float64Array(OTSU_BINS);
-  const logScale = 1 / Math.log1p(LOG_COMPRESSION);
+  const strong = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const y = Math.log1p(LOG_COMPRESSION * (smoothed[i] ?? 0)) * logScale;
-    compressed[i] = y;
     if (pad !== undefined && pad[i]) continue;
-    const b = Math.min(OTSU_BINS - 1, Math.floor(y * OTSU_BINS));
-    bins[b] = (bins[b] ?? 0) + 1;
+    const v = smoothed[i] ?? 0;
+    fg[i] = v > BODY_FRACTION ? 1 : 0;
+    strong[i] = v > 2 * BODY_FRACTION ? 1 : 0;
   }
-  const k = otsuIndex(bins);
-  const threshold = (k + 1) / OTSU_BINS;
-  for (let i = 0; i < n; i++) {
-    fg[i] = !(pad !== undefined && pad[i]) && (compressed[i] ?? 0) >= threshold ? 1 : 0;
-  }
-  return fg;
+  return { fg, strong };
 }
 
 /** Mean over a (2r+1)x(2r+1) window, clipped at the edges (separable running sums). */
@@ -197,18 +185,16 @@ function runningMean(
   }
 }
 
-/** Keeps the components of the opened foreground that are not tiny beside the largest. */
+/** Keeps the components of the opened foreground of at least `minPixels`. */
 function largeComponents(
   opened: Uint8Array,
   rows: number,
   columns: number,
-  minFraction: number,
+  minPixels: number,
 ): Uint8Array {
   const { labels, sizes, count } = connectedComponents(opened, rows, columns);
-  let largest = 0;
-  for (let l = 1; l <= count; l++) largest = Math.max(largest, sizes[l] ?? 0);
   const keep = new Uint8Array(count + 1);
-  for (let l = 1; l <= count; l++) keep[l] = (sizes[l] ?? 0) >= minFraction * largest ? 1 : 0;
+  for (let l = 1; l <= count; l++) keep[l] = (sizes[l] ?? 0) >= minPixels ? 1 : 0;
   return selectLabels(labels, keep);
 }
 
@@ -219,17 +205,17 @@ export function segmentByThreshold(
   options: ThresholdOptions = {},
 ): SignificanceMask {
   const { rows, columns } = frame;
-  const fg =
+  const { fg, strong } =
     context.modality === 'CT'
       ? ctForeground(frame, context, options.thresholdHu ?? DEFAULT_THRESHOLD_HU)
-      : otsuForeground(frame, context);
+      : percentileForeground(frame, context);
   const openRadius = options.openRadiusPx ?? scaledRadius(rows, columns, 5);
   const closeRadius = options.closeRadiusPx ?? scaledRadius(rows, columns, 2);
   const minFraction = options.minComponentFraction ?? DEFAULT_MIN_COMPONENT_FRACTION;
-  let opened = open(fg, rows, columns, openRadius);
+  let opened = open(strong, rows, columns, openRadius);
   // An object thinner than the opening everywhere (tiny images) is still an object.
-  if (!opened.includes(1)) opened = fg;
-  const seeds = largeComponents(opened, rows, columns, minFraction);
+  if (!opened.includes(1)) opened = strong;
+  const seeds = largeComponents(opened, rows, columns, Math.max(1, minFraction * rows * columns));
   const body = reconstruct(fg, seeds, rows, columns);
   const data = fillHoles(close(body, rows, columns, closeRadius), rows, columns);
   const pad = context.padding;
