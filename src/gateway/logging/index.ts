@@ -1,3 +1,11 @@
-export { createLogger, redactPaths, PATIENT_KEYWORDS, SECRET_KEYS } from './create-logger';
+export { createLogger, REDACT_PATHS } from './create-logger';
 export type { CreateLoggerOptions } from './create-logger';
+export {
+  scrub,
+  isSensitiveKey,
+  CENSOR,
+  PATIENT_KEYS,
+  PATIENT_KEY_PATTERN,
+  SECRET_KEYS,
+} from './scrub';
 export type { Logger } from 'pino';
