@@ -231,8 +231,9 @@ function compileMatcher(
 
 /**
  * PS3.18 Table I.2-2 failure reasons: 0x0110 processing failure, 0x0122 SOP class not supported,
- * 0x0124 not authorized, A7xx out of resources, A9xx data set does not match SOP class, Cxxx cannot
- * understand (C122: transfer syntax not supported). Warnings (Bxxx) and success are not failures.
+ * A7xx out of resources, A9xx data set does not match SOP class, Cxxx cannot understand (C122:
+ * transfer syntax not supported); plus 0x0124 "Refused: Not authorized" (PS3.7 Annex C), for rules
+ * that refuse a sender. Warnings (Bxxx) and success are not failures.
  */
 export function isFailureReason(code: number): boolean {
   return (
