@@ -1,6 +1,6 @@
 export * from './types';
 export { parseRules } from './parse-rules';
-export { matchRule } from './match-rule';
+export { matchRule, testMatcher, describeMatcher } from './match-rule';
 export { RuleStore } from './rule-store';
 export type { RuleStoreOptions, RuleStoreResult } from './rule-store';
 export {

@@ -51,14 +51,14 @@ function firstFailure(match: RuleMatch, input: MatchInput): string | undefined {
   for (const { keyword, matcher } of match.attributes) {
     const raw = input.attributes(keyword);
     const value = raw === undefined ? undefined : raw.trim();
-    if (!test(matcher, value)) {
+    if (!testMatcher(matcher, value)) {
       const shown =
         value === undefined
           ? 'absent'
           : PERSONAL_KEYWORD.test(keyword)
             ? '[(not shown)]'
             : `[${value}]`;
-      return `${keyword} is ${shown}, wanted ${describe(matcher)}`;
+      return `${keyword} is ${shown}, wanted ${describeMatcher(matcher)}`;
     }
   }
   return match.caller === undefined ? undefined : callerFailure(match.caller, input.caller);
@@ -68,8 +68,8 @@ function callerFailure(
   condition: CallerCondition,
   caller: MatchInput['caller'],
 ): string | undefined {
-  if (condition.subject !== undefined && !test(condition.subject, caller.subject)) {
-    return `caller subject is [${caller.subject}], wanted ${describe(condition.subject)}`;
+  if (condition.subject !== undefined && !testMatcher(condition.subject, caller.subject)) {
+    return `caller subject is [${caller.subject}], wanted ${describeMatcher(condition.subject)}`;
   }
   if (
     condition.anyRole !== undefined &&
@@ -82,10 +82,10 @@ function callerFailure(
 }
 
 /** Whether a (trimmed) value passes; undefined = the attribute is absent. */
-export function test(matcher: ValueMatcher, value: string | undefined): boolean {
+export function testMatcher(matcher: ValueMatcher, value: string | undefined): boolean {
   switch (matcher.kind) {
     case 'not':
-      return !test(matcher.matcher, value);
+      return !testMatcher(matcher.matcher, value);
     case 'present':
       return matcher.present === (value !== undefined && value !== '');
     case 'equals':
@@ -103,11 +103,11 @@ function same(a: string, b: string, ignoreCase: boolean): boolean {
 }
 
 /** `equals [CT]`, `not (glob [CT*])`, ... */
-export function describe(matcher: ValueMatcher): string {
+export function describeMatcher(matcher: ValueMatcher): string {
   const ic = 'ignoreCase' in matcher && matcher.ignoreCase ? ' (ignoring case)' : '';
   switch (matcher.kind) {
     case 'not':
-      return `not (${describe(matcher.matcher)})`;
+      return `not (${describeMatcher(matcher.matcher)})`;
     case 'present':
       return matcher.present ? 'present' : 'absent or empty';
     case 'equals':
