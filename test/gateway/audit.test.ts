@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -289,28 +289,43 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** initdb refuses to run as root: then the server runs as the package's `postgres` user. */
+const AS_ROOT = process.getuid?.() === 0;
+function postgresUserExists(): boolean {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const PG_BIN = postgresBinDir();
-const describePg = PG_BIN === undefined ? describe.skip : describe;
-const pgTitle =
+const PG_SKIP_REASON =
   PG_BIN === undefined
-    ? 'PostgreSQL audit store (SKIPPED: no initdb/pg_ctl under /usr/lib/postgresql/*/bin; apt-get install postgresql)'
-    : 'PostgreSQL audit store (real server)';
+    ? 'no initdb/pg_ctl under /usr/lib/postgresql/*/bin; apt-get install postgresql'
+    : AS_ROOT && !postgresUserExists()
+      ? 'running as root and no postgres user to run the server as'
+      : undefined;
+const describePg = PG_SKIP_REASON === undefined ? describe : describe.skip;
+const pgTitle =
+  PG_SKIP_REASON === undefined
+    ? 'PostgreSQL audit store (real server)'
+    : `PostgreSQL audit store (SKIPPED: ${PG_SKIP_REASON})`;
 
 describePg(pgTitle, () => {
   const bin = PG_BIN ?? '';
   let dir: string;
   let connection: string;
-  /** initdb refuses to run as root: run the server as the package's `postgres` user then. */
-  const asRoot = process.getuid?.() === 0;
   const pg = async (tool: string, args: string[]): Promise<void> => {
     const binary = path.join(bin, tool);
-    if (asRoot) await run('runuser', ['-u', 'postgres', '--', binary, ...args]);
+    if (AS_ROOT) await run('runuser', ['-u', 'postgres', '--', binary, ...args]);
     else await run(binary, args);
   };
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'audit-pg-'));
-    if (asRoot) {
+    if (AS_ROOT) {
       const { stdout: uid } = await run('id', ['-u', 'postgres']);
       const { stdout: gid } = await run('id', ['-g', 'postgres']);
       await chown(dir, Number(uid.trim()), Number(gid.trim()));
