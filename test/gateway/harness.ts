@@ -17,6 +17,8 @@ import type { IdentityEngine } from '../../src/gateway/identity/identity-engine'
 import { createLogger } from '../../src/gateway/logging/create-logger';
 import { startGateway } from '../../src/gateway/start-gateway';
 import type { RunningGateway } from '../../src/gateway/start-gateway';
+import type { Logger } from 'pino';
+
 import { startTestOrthanc } from '../helpers/orthanc';
 import type { TestOrthanc } from '../helpers/orthanc';
 
@@ -38,7 +40,7 @@ export interface Harness {
 export interface HarnessOptions {
   /** Rules YAML; default: embed with the configuration's defaults. */
   readonly rules?: string;
-  readonly engine: (config: GatewayConfig) => Promise<IdentityEngine>;
+  readonly engine: (config: GatewayConfig, logger: Logger) => Promise<IdentityEngine>;
   readonly config?: (base: GatewayConfigInput) => GatewayConfigInput;
   /** Use this Orthanc instead of starting one (it is not stopped by the harness). */
   readonly orthanc?: TestOrthanc;
@@ -91,12 +93,20 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const logger = createLogger({ level: 'info', destination: sink });
   const audit = await createAuditStore(config.audit);
-  const gateway = await startGateway({
-    config,
-    logger,
-    audit,
-    createEngine: (c) => options.engine(c),
-  });
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({
+      config,
+      logger,
+      audit,
+      createEngine: (c, l) => options.engine(c, l),
+    });
+  } catch (error) {
+    await audit.close();
+    if (options.orthanc === undefined) await orthanc.stop();
+    await rm(tempDir, { recursive: true, force: true });
+    throw error;
+  }
   const roles: Role[] = ['modality', 'viewer', 'auditor', 'admin'];
   const tokens = Object.fromEntries(
     await Promise.all(

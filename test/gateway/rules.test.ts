@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import * as dcmjs from 'dcmjs';
+import fc from 'fast-check';
 
-import { matchRule, parseRules } from '../../src/gateway/rules';
+import { matchRule, parseRules, testMatcher } from '../../src/gateway/rules';
+import { globToRegExp } from '../../src/gateway/rules/glob';
 import type { MatchInput, ParseRulesResult, RuleSet } from '../../src/gateway/rules';
 
 const DATA = path.resolve(__dirname, '../../../shared/data');
@@ -203,6 +205,17 @@ describe('parseRules', () => {
     ]);
   });
 
+  it('refuses a YAML alias bomb with an error instead of expanding it', () => {
+    let text = 'a: &a [x, x, x, x, x, x, x, x, x, x]\n';
+    let previous = 'a';
+    for (let i = 0; i < 8; i += 1) {
+      text += `l${i}: &l${i} [${Array.from({ length: 10 }, () => `*${previous}`).join(', ')}]\n`;
+      previous = `l${i}`;
+    }
+    const errors = errorsOf(parseRules(`${text}default: { action: passthrough }`));
+    expect(errors).toEqual([{ path: '(yaml)', message: expect.stringMatching(/alias count/) }]);
+  });
+
   it('refuses oversized text without parsing it', () => {
     const errors = errorsOf(
       parseRules(`# ${'x'.repeat(1_000_001)}\ndefault: {action: passthrough}`),
@@ -319,5 +332,49 @@ describe('matchRule', () => {
     expect(result.ruleName).toBe('partner-mr-robust');
     expect(result.action).toMatchObject({ type: 'embed', profile: 'robust', uidPolicy: 'derive' });
     expect(result.explanation[1]).toMatch(/ImageType is \[DERIVED\\PRIMARY\\SPLIT\], wanted glob/);
+  });
+});
+
+describe('glob and matcher properties', () => {
+  const escapeGlob = (text: string): string => text.replace(/[\\*?]/g, '\\$&');
+  const anyText = fc.string({ unit: 'binary', maxLength: 24 });
+
+  it('an escaped literal matches exactly itself', () => {
+    fc.assert(
+      fc.property(anyText, fc.string({ minLength: 1, maxLength: 4 }), (text, extra) => {
+        const re = globToRegExp(escapeGlob(text));
+        return re.test(text) && !re.test(`${text}${extra}`) && !re.test(`${extra}${text}`);
+      }),
+    );
+  });
+
+  it('*literal* matches the literal inside any text', () => {
+    fc.assert(
+      fc.property(anyText, anyText, anyText, (before, text, after) =>
+        globToRegExp(`*${escapeGlob(text)}*`).test(`${before}${text}${after}`),
+      ),
+    );
+  });
+
+  it('? matches exactly one character', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        anyText,
+        (one, text) => {
+          const re = globToRegExp(`?${escapeGlob(text)}`);
+          return re.test(`${one}${text}`) && !re.test(text);
+        },
+      ),
+    );
+  });
+
+  it('not(m) holds exactly when m does not, present or absent', () => {
+    fc.assert(
+      fc.property(anyText, fc.option(anyText, { nil: undefined }), (pattern, value) => {
+        const matcher = { kind: 'equals', value: pattern, ignoreCase: false } as const;
+        return testMatcher({ kind: 'not', matcher }, value) === !testMatcher(matcher, value);
+      }),
+    );
   });
 });

@@ -1,0 +1,5 @@
+declare module 'xhr2' {
+  /** XMLHttpRequest for Node (what dicomweb-client needs outside a browser). */
+  const XMLHttpRequest: unknown;
+  export default XMLHttpRequest;
+}
