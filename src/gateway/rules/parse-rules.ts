@@ -48,7 +48,14 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Parse
       }),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    // Aliases are expanded; a bounded count refuses "billion laughs" documents.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return fail([{ path: '(yaml)', message: reason }]);
+  }
   if (raw === null || raw === undefined) {
     return fail([{ path: '', message: 'the rules file is empty: a `default` rule is required' }]);
   }
