@@ -217,7 +217,11 @@ function readElements(
       if (c.view.getUint16(c.pos, true) !== onlyGroup) return;
     }
     const head = readHead(c, explicit);
-    if (head.tag === TAG_PIXEL_DATA) return;
+    if (head.tag === TAG_PIXEL_DATA) {
+      // A file cut inside its pixels is as unusable as one cut inside its header.
+      if (head.length !== UNDEFINED && c.pos + head.length > c.bytes.length) throw new Truncated();
+      return;
+    }
     if (head.length === UNDEFINED) {
       if (head.vr === undefined || head.vr === 'SQ' || head.vr === 'UN') {
         skipUndefinedLength(c, head.vr === 'UN' ? false : explicit, 0);
