@@ -6,3 +6,5 @@ export { parseAuditQuery } from './parse-audit-query';
 export type { ParseAuditQueryResult } from './parse-audit-query';
 export { MAX_QUERY_LIMIT, safeUid } from './audit-rows';
 export { MIGRATIONS } from './migrations';
+export { auditRouter } from './audit-router';
+export type { AuditRouterOptions } from './audit-router';

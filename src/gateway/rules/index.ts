@@ -9,3 +9,5 @@ export {
   SOURCE_IMAGE_FOR_PROCESSING,
 } from './derive-uid-edits';
 export type { CodedEntry, DerivedInstanceEdits, DerivedInstanceInput } from './derive-uid-edits';
+export { adminRulesRouter, RULES_MEDIA_TYPES } from './admin-rules-router';
+export type { AdminRulesRouterOptions } from './admin-rules-router';

@@ -60,13 +60,21 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Parse
     return fail([{ path: '', message: 'the rules file is empty: a `default` rule is required' }]);
   }
   // The file, then each rule on its own: one bad rule does not hide the problems of the others.
-  const file = rulesFileShapeSchema.safeParse(raw, REPORT_INPUT);
-  if (!file.success) return fail(file.error.issues.map((issue) => formatIssue(issue, raw)));
-
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail([
+      { path: '', message: 'the rules file must be a mapping with `rules` and `default`' },
+    ]);
+  }
+  // The outer shape's problems are reported, then the rules are checked anyway (all at once).
   const errors: RuleError[] = [];
+  const shape = rulesFileShapeSchema.safeParse(raw, REPORT_INPUT);
+  if (!shape.success) errors.push(...shape.error.issues.map((issue) => formatIssue(issue, raw)));
+  const fields = raw as Record<string, unknown>;
+  const rawRules: unknown[] = Array.isArray(fields['rules']) ? fields['rules'] : [];
+  const rawDefault = fields['default'];
   const names = new Map<string, number>();
   const rules: Rule[] = [];
-  for (const [index, rawRule] of file.data.rules.entries()) {
+  for (const [index, rawRule] of rawRules.entries()) {
     const at = `rules[${index}]`;
     checkDestination(fieldOf(rawRule, 'destination'), `${at}.destination`, options, errors);
     const parsed = ruleSchema.safeParse(rawRule, REPORT_INPUT);
@@ -87,27 +95,24 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Parse
     }
     rules.push(compileRule(parsed.data, at, options, errors));
   }
-  checkDestination(
-    fieldOf(file.data.default, 'destination'),
-    'default.destination',
-    options,
-    errors,
-  );
-  const parsedDefault = defaultRuleSchema.safeParse(file.data.default, REPORT_INPUT);
-  if (!parsedDefault.success) {
-    errors.push(
-      ...parsedDefault.error.issues.map((issue) =>
-        formatIssue(issue, file.data.default, 'default'),
-      ),
-    );
-  } else {
-    const defaultRule = compileDefault(parsedDefault.data, errors);
-    if (names.has(defaultRule.name)) {
-      errors.push({ path: 'default.name', message: `duplicate rule name [${defaultRule.name}]` });
+  checkDestination(fieldOf(rawDefault, 'destination'), 'default.destination', options, errors);
+  let defaultRule: DefaultRule | undefined;
+  if (rawDefault !== undefined) {
+    // (A missing default was reported with the file's shape.)
+    const parsedDefault = defaultRuleSchema.safeParse(rawDefault, REPORT_INPUT);
+    if (!parsedDefault.success) {
+      errors.push(
+        ...parsedDefault.error.issues.map((issue) => formatIssue(issue, rawDefault, 'default')),
+      );
+    } else {
+      defaultRule = compileDefault(parsedDefault.data, errors);
+      if (names.has(defaultRule.name)) {
+        errors.push({ path: 'default.name', message: `duplicate rule name [${defaultRule.name}]` });
+      }
     }
-    if (errors.length === 0) {
-      return { ok: true, rules: deepFreeze({ version: 1, rules, default: defaultRule }) };
-    }
+  }
+  if (errors.length === 0 && defaultRule !== undefined) {
+    return { ok: true, rules: deepFreeze({ version: 1, rules, default: defaultRule }) };
   }
   return fail(errors);
 }
