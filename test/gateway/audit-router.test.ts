@@ -46,11 +46,9 @@ describe('GET /audit', () => {
         _next: express.NextFunction,
       ) => {
         const status = error instanceof StegoGatewayError ? error.httpStatus : 500;
-        res
-          .status(status)
-          .json({
-            error: { code: error instanceof StegoGatewayError ? error.code : 'INTERNAL_ERROR' },
-          });
+        res.status(status).json({
+          error: { code: error instanceof StegoGatewayError ? error.code : 'INTERNAL_ERROR' },
+        });
       },
     );
     await new Promise<void>((resolve) => {

@@ -35,14 +35,12 @@ export function auditRouter(options: AuditRouterOptions): Router {
     }
     // AUDIT_UNAVAILABLE (503) goes to the gateway's error middleware.
     const entries = await options.audit.query(parsed.filter);
-    res
-      .status(200)
-      .json({
-        limit: parsed.filter.limit,
-        offset: parsed.filter.offset,
-        count: entries.length,
-        entries,
-      });
+    res.status(200).json({
+      limit: parsed.filter.limit,
+      offset: parsed.filter.offset,
+      count: entries.length,
+      entries,
+    });
   });
   return router;
 }
