@@ -1,0 +1,121 @@
+import { Command } from 'commander';
+import { extractIdentity, type ExtractFailure, type HiddenIdentity } from '../../pipeline';
+import type { SegmenterName } from '../../segmentation/segmenter';
+import { DEFAULT_MARGIN_PX } from '../../stego/block-map';
+import type { ProfileName } from '../../stego/profiles';
+import { cliError } from '../cli-error';
+import {
+  keyRingFor,
+  parseNonNegativeInteger,
+  parsePositiveNumber,
+  parseProfile,
+  parseSegmenterName,
+  printJson,
+  readInputFile,
+  withSegmenter,
+} from '../cli-io';
+
+export interface ReadOptions {
+  readonly key?: string;
+  readonly profile?: ProfileName;
+  readonly margin: number;
+  readonly segmenter?: SegmenterName;
+  readonly beta?: number;
+}
+
+/** The error for an extraction that found nothing usable (exit 2 or 3). */
+export function extractionError(reason: ExtractFailure, message: string): Error {
+  switch (reason) {
+    case 'wrong-key':
+      return cliError(
+        'WRONG_KEY',
+        `a payload is present but no key of the ring opens it: ${message}`,
+      );
+    case 'corrupted':
+      return cliError(
+        'PAYLOAD_CORRUPTED',
+        `a payload is present but cannot be recovered: ${message}`,
+      );
+    case 'no-payload':
+      return cliError('NO_PAYLOAD', `no hidden payload found: ${message}`);
+  }
+}
+
+function identityJson(identity: HiddenIdentity, payload: Uint8Array): Record<string, unknown> {
+  switch (identity.kind) {
+    case 'record':
+      return {
+        kind: 'record',
+        fields: Object.fromEntries(identity.record.fields),
+        embeddedAt: identity.record.embeddedAt,
+        keyId: identity.record.keyId,
+      };
+    case 'text':
+      return { kind: 'text', fields: Object.fromEntries(identity.fields), text: identity.text };
+    case 'compact':
+      return {
+        kind: 'compact',
+        PatientID: identity.patientId,
+        keyId: identity.keyId,
+        digestMatchesHeader: identity.digestMatches,
+      };
+    case 'bytes':
+      return { kind: 'bytes', base64: Buffer.from(payload).toString('base64') };
+  }
+}
+
+export async function runExtract(input: string, options: ReadOptions): Promise<void> {
+  const keyRing =
+    options.key === undefined ? undefined : await keyRingFor(options.key, options.profile);
+  const bytes = await readInputFile(input);
+  const result = await withSegmenter(options.segmenter, (segmenter) =>
+    extractIdentity(bytes, {
+      segmenter,
+      marginPx: options.margin,
+      ...(keyRing === undefined ? {} : { keyRing }),
+      ...(options.profile === undefined ? {} : { profile: options.profile }),
+      ...(options.beta === undefined ? {} : { beta: options.beta }),
+    }),
+  );
+  if (!result.ok) throw extractionError(result.reason, result.message);
+  const first = result.frames.find((f) => f.ok);
+  printJson({
+    profile: result.profile,
+    keyId: result.keyId,
+    payloadBytes: result.payload.length,
+    frames: result.frames.length,
+    framesWithPayload: result.frames.filter((f) => f.ok).length,
+    framesAgree: result.framesAgree,
+    correctedSymbols: first?.ok === true ? first.correctedSymbols : 0,
+    ...(first?.ok === true && first.qrNcc !== undefined ? { qrNcc: first.qrNcc } : {}),
+    identity: identityJson(result.identity, result.payload),
+  });
+}
+
+/** The options shared by extract and verify. */
+export function readingCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .argument('<in>', 'DICOM file with a hidden payload')
+    .option('--key <keyfile>', 'key ring file (every key is tried)')
+    .option(
+      '--profile <name>',
+      'paper | fidelity | robust (default: found by itself)',
+      parseProfile,
+    )
+    .option(
+      '--margin <px>',
+      'safety margin used at embedding',
+      parseNonNegativeInteger,
+      DEFAULT_MARGIN_PX,
+    )
+    .option('--segmenter <name>', 'onnx-maskrcnn (default) | threshold', parseSegmenterName)
+    .option('--beta <beta>', "paper profile: the quantiser's beta", parsePositiveNumber);
+}
+
+export function extractCommand(): Command {
+  return readingCommand(
+    'extract',
+    'print the hidden identity record (or the payload, base64)',
+  ).action(async (input: string, options: ReadOptions) => runExtract(input, options));
+}

@@ -1,0 +1,170 @@
+import { readDicomImage, sampleConstraints, writeDicomFrames } from '../dicom';
+import type { Segmenter } from '../segmentation/segmenter';
+import type { EmbedReport } from '../stego/api';
+import { DEFAULT_MARGIN_PX } from '../stego/block-map';
+import { embedPayload } from '../stego/embed';
+import type { KeyRing } from '../stego/key-ring';
+import type { ProfileName } from '../stego/profiles';
+import type { BlockMap, PixelFrame } from '../stego/types';
+import { analyseFrame } from './frame-context';
+import { identityPayload, identityRecordOf } from './identity-payload';
+import { pipelineError } from './pipeline-error';
+import { blockMapAgreement, blockMapsEqual, intersectBlockMaps, maskNcc } from './stability';
+
+export interface EmbedIdentityOptions {
+  readonly profile: ProfileName;
+  /** Required by fidelity and robust (they seal under the active key). */
+  readonly keyRing?: KeyRing;
+  readonly segmenter: Segmenter;
+  /** Safety margin around the significant region (default 4 px). */
+  readonly marginPx?: number;
+  /** DICOM keywords of the identity record (default DEFAULT_IDENTITY_FIELDS). */
+  readonly identityFields?: readonly string[];
+  /** Embed these bytes instead of the identity record. */
+  readonly payload?: Uint8Array;
+  /** The record's embeddedAt (default: now). */
+  readonly now?: Date;
+  /** Paper profile: its beta. */
+  readonly beta?: number;
+  readonly layoutKey?: Uint8Array;
+  readonly randomBytes?: (n: number) => Uint8Array;
+  /** Re-segmentation rounds before giving up on a stable block map (default 4). */
+  readonly maxStabilityIterations?: number;
+}
+
+export interface FrameEmbedReport extends EmbedReport {
+  readonly frame: number;
+  /** Embedding rounds run (1 when the stego image segments like the cover). */
+  readonly iterations: number;
+  /** Whether the stego frame's block map equals the one the payload was embedded with. */
+  readonly stable: boolean;
+  /** Fraction of blocks on which the stego frame's map agrees with the map used. */
+  readonly blockMapAgreement: number;
+  /** NCC between the cover's and the stego frame's significance masks. */
+  readonly maskNcc: number;
+  /** Blocks left out because they were unstable under the embedding. */
+  readonly blocksExcluded: number;
+}
+
+/** Numbers and names only: no patient attribute ever enters the report. */
+export interface EmbedIdentityReport {
+  readonly profile: ProfileName;
+  readonly keyId: string | null;
+  readonly segmenter: string;
+  readonly marginPx: number;
+  /** 'identity' when the header's record was embedded, 'bytes' for a given payload. */
+  readonly payloadKind: 'identity' | 'bytes';
+  readonly payloadBits: number;
+  readonly frames: readonly FrameEmbedReport[];
+}
+
+export interface EmbedIdentityResult {
+  readonly bytes: Uint8Array;
+  readonly report: EmbedIdentityReport;
+}
+
+const DEFAULT_MAX_ITERATIONS = 4;
+
+function countUsable(map: BlockMap): number {
+  let n = 0;
+  for (const v of map.usable) n += v;
+  return n;
+}
+
+/**
+ * Hides the identity record of a DICOM file (or `payload`) in every frame's background and returns
+ * the new Part 10 bytes (the input is never modified; only Pixel Data changes).
+ *
+ * Stability: extraction re-segments the stego image. After embedding, the stego frame is segmented
+ * again; where its block map differs from the one used, the payload is embedded again into the
+ * cover using the stego frame's map (what extraction will see) restricted to the cover's map (so no
+ * pixel of the cover's mask and margin ever changes), until the maps agree or the rounds run out
+ * (reported; the sealed profiles' error correction absorbs a few differing blocks).
+ */
+export async function embedIdentity(
+  bytes: Uint8Array,
+  options: EmbedIdentityOptions,
+): Promise<EmbedIdentityResult> {
+  const { profile, keyRing, segmenter } = options;
+  if (profile !== 'paper' && keyRing === undefined) {
+    throw pipelineError(
+      'KEY_RING_REQUIRED',
+      `profile [${profile}] seals its payload: a key ring is required`,
+    );
+  }
+  const marginPx = options.marginPx ?? DEFAULT_MARGIN_PX;
+  const image = readDicomImage(bytes);
+  const payload =
+    options.payload ??
+    identityPayload(
+      profile,
+      identityRecordOf(
+        image.header,
+        options.identityFields,
+        options.now ?? new Date(),
+        keyRing?.activeKeyId ?? '',
+      ),
+      keyRing,
+    );
+  const constraints = sampleConstraints(image);
+  const maxIterations = Math.max(1, options.maxStabilityIterations ?? DEFAULT_MAX_ITERATIONS);
+  const stegoFrames: PixelFrame[] = [];
+  const reports: FrameEmbedReport[] = [];
+  for (let f = 0; f < image.frames.length; f++) {
+    const cover = image.frames[f] as PixelFrame;
+    const analysis = await analyseFrame(image, cover, segmenter, marginPx);
+    let used = analysis.map;
+    for (let iteration = 1; ; iteration++) {
+      const result = embedPayload(cover, used, payload, {
+        profile,
+        constraints,
+        ...(keyRing === undefined ? {} : { keyRing }),
+        ...(options.beta === undefined ? {} : { beta: options.beta }),
+        ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
+        ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
+      });
+      if (!result.ok) {
+        if (result.reason === 'no-background') {
+          throw pipelineError(
+            'NO_BACKGROUND',
+            `frame [${f}] has no usable background block (margin [${marginPx}] px)`,
+          );
+        }
+        throw pipelineError(
+          'PAYLOAD_TOO_LARGE',
+          `frame [${f}]: the payload needs [${result.neededBits}] bits, the background holds [${result.capacityBits}] with profile [${profile}]`,
+        );
+      }
+      const after = await analyseFrame(image, result.stego, segmenter, marginPx);
+      const stable = blockMapsEqual(after.map, used);
+      if (stable || iteration >= maxIterations) {
+        stegoFrames.push(result.stego);
+        reports.push({
+          ...result.report,
+          frame: f,
+          iterations: iteration,
+          stable,
+          blockMapAgreement: blockMapAgreement(after.map, used),
+          maskNcc: maskNcc(analysis.mask, after.mask),
+          blocksExcluded: countUsable(analysis.map) - countUsable(used),
+        });
+        break;
+      }
+      // Embed where the extractor will look (the stego frame's map), but never outside the cover's
+      // map: no pixel inside the cover's mask and margin ever changes.
+      used = intersectBlockMaps(after.map, analysis.map);
+    }
+  }
+  return {
+    bytes: writeDicomFrames(bytes, image, stegoFrames),
+    report: {
+      profile,
+      keyId: profile === 'paper' ? null : (keyRing?.activeKeyId ?? null),
+      segmenter: segmenter.name,
+      marginPx,
+      payloadKind: options.payload === undefined ? 'identity' : 'bytes',
+      payloadBits: payload.length * 8,
+      frames: reports,
+    },
+  };
+}
