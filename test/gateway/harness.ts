@@ -2,6 +2,7 @@
  * Integration harness: a real Orthanc (test/helpers/orthanc.ts) and a real gateway in front of it
  * (startGateway with real auth, audit, rules), on free loopback ports, with tokens for every role.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import type { GatewayConfig, GatewayConfigInput } from '../../src/gateway/config
 import type { IdentityEngine } from '../../src/gateway/identity/identity-engine';
 import { createLogger } from '../../src/gateway/logging/create-logger';
 import { startGateway } from '../../src/gateway/start-gateway';
+import { generateKeyRing, serializeKeyRing } from '../../src/stego/key-ring';
 import type { RunningGateway } from '../../src/gateway/start-gateway';
 import type { Logger } from 'pino';
 
@@ -57,6 +59,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'stego-gw-test-'));
   const orthanc = options.orthanc ?? (await startTestOrthanc());
   const secret = generateHs256Secret();
+  await writeFile(
+    path.join(tempDir, 'keys.json'),
+    JSON.stringify(serializeKeyRing(generateKeyRing((n) => randomBytes(n), 'test-key-1'))),
+  );
   let rulesFile: string | undefined;
   if (options.rules !== undefined) {
     rulesFile = path.join(tempDir, 'rules.yaml');

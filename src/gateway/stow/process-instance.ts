@@ -177,7 +177,7 @@ export async function processInstance(
       outcome = 'embedded';
       profile = embedded.profile;
       keyId = embedded.keyId;
-      sopInstanceUid = embedded.sopInstanceUid;
+      sopInstanceUid = embedded.derivedSopInstanceUid ?? header.sopInstanceUid;
       originalAttributes = embedded.originalAttributes;
     } else if (action.onFailure === 'reject') {
       return fail(embedded.code, embedded.failureReason, uids, {

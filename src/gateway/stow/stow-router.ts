@@ -60,8 +60,9 @@ export function stowRouter(options: StowRouterOptions): Router {
       );
       return;
     }
+    // RFC 2046 allows 70 characters; Orthanc sends 71 and more (two UUIDs), so allow some slack.
     const boundary = mediaType.parameters.get('boundary');
-    if (boundary === undefined || boundary === '' || boundary.length > 70) {
+    if (boundary === undefined || boundary === '' || boundary.length > 200) {
       sendError(
         res,
         400,
