@@ -22,8 +22,8 @@ export type EmbedInstanceOutcome =
       readonly bytes: Uint8Array;
       readonly profile: string;
       readonly keyId: string | null;
-      /** The stored SOP Instance UID (a new one under uidPolicy `derive`). */
-      readonly sopInstanceUid: string;
+      /** The new SOP Instance UID under uidPolicy `derive`; absent when the UID was kept. */
+      readonly derivedSopInstanceUid?: string;
       /** Original Attributes Sequence items (DICOM JSON) when attributes were coerced. */
       readonly originalAttributes?: readonly Readonly<Record<string, unknown>>[];
       /** Blocks, bits, PSNR...: numbers and short strings only, never patient data. */
