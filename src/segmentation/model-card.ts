@@ -1,0 +1,19 @@
+/**
+ * What the runtime knows about the committed body model (models/README.md is its card; a test checks
+ * that both state the same SHA-256 and that the file has it). Changing the model means changing this
+ * constant and the card together.
+ */
+export const BODY_MODEL = {
+  fileName: 'body-maskrcnn.onnx',
+  sha256: '23a1439abd154034c461ba2f5f73635810dc0d35756cb5a2b253aa611cae8a15',
+  /** The model sees the whole frame stretched to inputSize x inputSize, one channel in [0, 1]. */
+  inputSize: 256,
+  inputName: 'image',
+  outputNames: ['boxes', 'labels', 'scores', 'masks'],
+  /** CT input: clip((HU - lo) / (hi - lo), 0, 1); air, padding and lungs below -600 HU read as 0. */
+  ctWindowHu: [-600, 600],
+  /** Other modalities: clip(I / p, 0, 1) with p the frame's 99.5th percentile. */
+  percentile: 99.5,
+  /** Instances scoring below this are ignored; the rest are united. */
+  scoreThreshold: 0.5,
+} as const;

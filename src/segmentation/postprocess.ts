@@ -1,0 +1,197 @@
+import { dilateSquare } from '../stego/block-map';
+import { resample } from './preprocess';
+
+/**
+ * Max over the instance masks scoring at least `scoreThreshold` (the union of the body instances), as
+ * a size x size probability map; undefined when no instance qualifies.
+ * `masks` is the model's [n, 1, size, size] output, row-major.
+ */
+export function unionProbability(
+  scores: ArrayLike<number>,
+  masks: Float32Array,
+  size: number,
+  scoreThreshold: number,
+): Float32Array | undefined {
+  const plane = size * size;
+  let out: Float32Array | undefined;
+  for (let k = 0; k < scores.length; k++) {
+    if (!((scores[k] as number) >= scoreThreshold)) continue;
+    if (out === undefined) out = new Float32Array(plane);
+    const base = k * plane;
+    for (let i = 0; i < plane; i++) {
+      const v = masks[base + i] as number;
+      if (v > (out[i] as number)) out[i] = v;
+    }
+  }
+  return out;
+}
+
+/** Bilinear paste-back of a size x size probability map to rows x columns, thresholded at 0.5. */
+export function pasteBack(
+  prob: Float32Array,
+  size: number,
+  rows: number,
+  columns: number,
+): Uint8Array {
+  const full = resample(prob, size, size, rows, columns);
+  const out = new Uint8Array(rows * columns);
+  for (let i = 0; i < out.length; i++) out[i] = (full[i] as number) >= 0.5 ? 1 : 0;
+  return out;
+}
+
+/** Default edge-refinement band: two model-input pixels, expressed in frame pixels. */
+export function refinementRadiusPx(rows: number, columns: number, inputSize: number): number {
+  return Math.max(2, Math.ceil((2 * Math.max(rows, columns)) / inputSize));
+}
+
+/**
+ * Refines the outline at full resolution. The model's mask is exact to about one input pixel (two
+ * frame pixels of a 512 x 512 slice); within `radiusPx` of its outline, a pixel is body when its
+ * intensity reaches the midpoint between the median intensity just inside and just outside the
+ * outline. Components that do not touch the model's mask eroded by the band (text, markers near the
+ * skin) are dropped.
+ */
+export function refineEdge(
+  mask: Uint8Array,
+  intensity: Uint8Array,
+  rows: number,
+  columns: number,
+  radiusPx: number,
+): Uint8Array {
+  const dilated = dilateSquare(mask, rows, columns, radiusPx);
+  const eroded = erodeSquare(mask, rows, columns, radiusPx);
+  const inside = new Uint32Array(256);
+  const outside = new Uint32Array(256);
+  let nIn = 0;
+  let nOut = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (dilated[i] === 0 || eroded[i] !== 0) continue;
+    const v = intensity[i] as number;
+    if (mask[i] !== 0) {
+      inside[v] = (inside[v] as number) + 1;
+      nIn++;
+    } else {
+      outside[v] = (outside[v] as number) + 1;
+      nOut++;
+    }
+  }
+  if (nIn === 0 || nOut === 0) return mask;
+  const threshold = (histogramMedian(inside, nIn) + histogramMedian(outside, nOut)) / 2;
+  const refined = new Uint8Array(mask.length);
+  let anyCore = false;
+  for (let i = 0; i < mask.length; i++) {
+    if (eroded[i] !== 0) anyCore = true;
+    const inBand = dilated[i] !== 0 && eroded[i] === 0;
+    refined[i] = inBand
+      ? (intensity[i] as number) >= threshold && threshold > 0
+        ? 1
+        : 0
+      : (mask[i] as number);
+  }
+  return keepTouching(refined, anyCore ? eroded : mask, rows, columns);
+}
+
+function histogramMedian(hist: Uint32Array, n: number): number {
+  const half = (n - 1) / 2;
+  let seen = 0;
+  for (let v = 0; v < hist.length; v++) {
+    seen += hist[v] as number;
+    if (seen > half) return v;
+  }
+  return hist.length - 1;
+}
+
+/** Binary erosion by a (2r+1)x(2r+1) square (pixels outside the frame count as background). */
+export function erodeSquare(
+  mask: Uint8Array,
+  rows: number,
+  columns: number,
+  radius: number,
+): Uint8Array {
+  const inv = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) inv[i] = mask[i] !== 0 ? 0 : 1;
+  // Pad by one pixel of background so the frame border erodes too.
+  const pr = rows + 2;
+  const pc = columns + 2;
+  const padded = new Uint8Array(pr * pc).fill(1);
+  for (let y = 0; y < rows; y++)
+    padded.set(inv.subarray(y * columns, (y + 1) * columns), (y + 1) * pc + 1);
+  const grown = dilateSquare(padded, pr, pc, radius);
+  const out = new Uint8Array(mask.length);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++)
+      out[y * columns + x] = grown[(y + 1) * pc + x + 1] !== 0 ? 0 : 1;
+  }
+  return out;
+}
+
+/** The 8-connected components of `mask` that share a pixel with `seed`. */
+export function keepTouching(
+  mask: Uint8Array,
+  seed: Uint8Array,
+  rows: number,
+  columns: number,
+): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  const stack = new Int32Array(mask.length);
+  let top = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (seed[i] !== 0 && mask[i] !== 0 && out[i] === 0) {
+      out[i] = 1;
+      stack[top++] = i;
+    }
+  }
+  while (top > 0) {
+    const i = stack[--top] as number;
+    const y = Math.floor(i / columns);
+    const x = i - y * columns;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= rows) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= columns) continue;
+        const j = yy * columns + xx;
+        if (mask[j] !== 0 && out[j] === 0) {
+          out[j] = 1;
+          stack[top++] = j;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Fills holes: background not 4-connected to the frame border becomes significant. */
+export function fillHoles(mask: Uint8Array, rows: number, columns: number): Uint8Array {
+  const n = rows * columns;
+  const outside = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  let top = 0;
+  const push = (i: number): void => {
+    if (mask[i] === 0 && outside[i] === 0) {
+      outside[i] = 1;
+      stack[top++] = i;
+    }
+  };
+  for (let x = 0; x < columns; x++) {
+    push(x);
+    push((rows - 1) * columns + x);
+  }
+  for (let y = 0; y < rows; y++) {
+    push(y * columns);
+    push(y * columns + columns - 1);
+  }
+  while (top > 0) {
+    const i = stack[--top] as number;
+    const y = Math.floor(i / columns);
+    const x = i - y * columns;
+    if (x > 0) push(i - 1);
+    if (x < columns - 1) push(i + 1);
+    if (y > 0) push(i - columns);
+    if (y < rows - 1) push(i + columns);
+  }
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = outside[i] === 0 ? 1 : 0;
+  return out;
+}

@@ -1,0 +1,215 @@
+import type { PixelFrame } from '../stego/types';
+import type { SegmentationContext } from './segmenter';
+
+/** How a frame's samples become the model's [0, 1] intensities (see models/README.md). */
+export interface NormalisationOptions {
+  /** CT window [lo, hi] in Hounsfield units. */
+  readonly ctWindowHu: readonly [number, number];
+  /** Percentile (0..100) of the frame's samples that maps to 1 for other modalities. */
+  readonly percentile: number;
+}
+
+/**
+ * The frame's intensities in [0, 1], quantised to 8 bits (0..255), at full resolution.
+ *
+ * Quantising is deliberate: the model was trained on 8-bit inputs, and a representation with steps of
+ * about 4.7 HU (CT) ignores most of the +-1 changes that embedding makes; everything below the window
+ * (air at -1000 HU, padding, the space outside a circular field of view) is 0 however it changes.
+ * Padding pixels are 0. MONOCHROME1 frames are inverted first.
+ */
+export function normaliseFrame(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  options: NormalisationOptions,
+): Uint8Array {
+  const { samples } = frame;
+  const n = samples.length;
+  const out = new Uint8Array(n);
+  const padding = context.padding;
+  const invert = context.photometricInterpretation === 'MONOCHROME1';
+  const maxStored = frame.signed ? 2 ** (frame.bitsStored - 1) - 1 : 2 ** frame.bitsStored - 1;
+  const minStored = frame.signed ? -(2 ** (frame.bitsStored - 1)) : 0;
+  // stored -> physical, then the linear map onto [0, 255]: y = stored * a + b.
+  let a: number;
+  let b: number;
+  if (context.modality === 'CT') {
+    const [lo, hi] = options.ctWindowHu;
+    const slope =
+      Number.isFinite(context.rescaleSlope) && context.rescaleSlope !== 0
+        ? context.rescaleSlope
+        : 1;
+    const intercept = Number.isFinite(context.rescaleIntercept) ? context.rescaleIntercept : 0;
+    a = (slope * 255) / (hi - lo);
+    b = ((intercept - lo) * 255) / (hi - lo);
+    if (invert) {
+      // physical = (maxStored + minStored - stored) * slope + intercept
+      b += (maxStored + minStored) * a;
+      a = -a;
+    }
+  } else {
+    const p = percentileOfSamples(
+      samples,
+      padding,
+      options.percentile,
+      invert,
+      maxStored + minStored,
+    );
+    const scale = p > 0 ? 255 / p : 0;
+    a = invert ? -scale : scale;
+    b = invert ? (maxStored + minStored) * scale : 0;
+  }
+  for (let i = 0; i < n; i++) {
+    if (padding !== undefined && padding[i] !== 0) continue;
+    const y = Math.round((samples[i] as number) * a + b);
+    out[i] = y <= 0 ? 0 : y >= 255 ? 255 : y;
+  }
+  return out;
+}
+
+/**
+ * The p-th percentile (nearest rank) of the non-padding samples (inverted as `flip - s` when asked),
+ * by a histogram when the value range is small (the usual 12- or 16-bit case), else by sorting.
+ */
+export function percentileOfSamples(
+  samples: Int32Array,
+  padding: Uint8Array | undefined,
+  p: number,
+  invert = false,
+  flip = 0,
+): number {
+  let min = Infinity;
+  let max = -Infinity;
+  let count = 0;
+  for (let i = 0; i < samples.length; i++) {
+    if (padding !== undefined && padding[i] !== 0) continue;
+    const v = invert ? flip - (samples[i] as number) : (samples[i] as number);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    count++;
+  }
+  if (count === 0) return 0;
+  const rank = Math.min(count - 1, Math.max(0, Math.ceil((p / 100) * count) - 1));
+  const range = max - min + 1;
+  if (range <= 1 << 20) {
+    const hist = new Uint32Array(range);
+    for (let i = 0; i < samples.length; i++) {
+      if (padding !== undefined && padding[i] !== 0) continue;
+      const v = invert ? flip - (samples[i] as number) : (samples[i] as number);
+      hist[v - min] = (hist[v - min] as number) + 1;
+    }
+    let seen = 0;
+    for (let k = 0; k < range; k++) {
+      seen += hist[k] as number;
+      if (seen > rank) return k + min;
+    }
+    return max;
+  }
+  const values = new Float64Array(count);
+  let j = 0;
+  for (let i = 0; i < samples.length; i++) {
+    if (padding !== undefined && padding[i] !== 0) continue;
+    values[j++] = invert ? flip - (samples[i] as number) : (samples[i] as number);
+  }
+  values.sort();
+  return values[rank] as number;
+}
+
+/** Per output index: the source indices and weights along one axis. */
+interface AxisTaps {
+  readonly start: Int32Array;
+  readonly count: Int32Array;
+  readonly index: Int32Array;
+  readonly weight: Float32Array;
+}
+
+/**
+ * Resampling taps along one axis. Shrinking averages each output pixel's footprint (area
+ * interpolation: a 2:1 reduction is the mean of 2 pixels, which also averages embedding noise away);
+ * enlarging interpolates linearly between pixel centres (align-corners false, as torch and the model's
+ * paste-back do).
+ */
+export function axisTaps(srcLength: number, dstLength: number): AxisTaps {
+  const scale = srcLength / dstLength;
+  const start = new Int32Array(dstLength);
+  const count = new Int32Array(dstLength);
+  const index: number[] = [];
+  const weight: number[] = [];
+  for (let i = 0; i < dstLength; i++) {
+    start[i] = index.length;
+    if (scale > 1) {
+      const lo = i * scale;
+      const hi = (i + 1) * scale;
+      for (let s = Math.floor(lo); s < Math.min(srcLength, Math.ceil(hi)); s++) {
+        const w = Math.min(hi, s + 1) - Math.max(lo, s);
+        if (w > 1e-9) {
+          index.push(s);
+          weight.push(w / scale);
+        }
+      }
+    } else {
+      const c = Math.min(Math.max((i + 0.5) * scale - 0.5, 0), srcLength - 1);
+      const s0 = Math.floor(c);
+      const s1 = Math.min(s0 + 1, srcLength - 1);
+      const f = c - s0;
+      index.push(s0);
+      weight.push(1 - f);
+      if (s1 !== s0 && f > 0) {
+        index.push(s1);
+        weight.push(f);
+      }
+    }
+    count[i] = index.length - (start[i] as number);
+  }
+  return { start, count, index: Int32Array.from(index), weight: Float32Array.from(weight) };
+}
+
+/** Separable resampling of a rows x columns image (any numeric array) to dstRows x dstColumns. */
+export function resample(
+  src: ArrayLike<number>,
+  rows: number,
+  columns: number,
+  dstRows: number,
+  dstColumns: number,
+): Float32Array {
+  const tx = axisTaps(columns, dstColumns);
+  const ty = axisTaps(rows, dstRows);
+  // Columns first (rows x dstColumns), then rows.
+  const tmp = new Float32Array(rows * dstColumns);
+  for (let y = 0; y < rows; y++) {
+    const base = y * columns;
+    const outBase = y * dstColumns;
+    for (let x = 0; x < dstColumns; x++) {
+      let acc = 0;
+      const s = tx.start[x] as number;
+      const e = s + (tx.count[x] as number);
+      for (let k = s; k < e; k++)
+        acc += (src[base + (tx.index[k] as number)] as number) * (tx.weight[k] as number);
+      tmp[outBase + x] = acc;
+    }
+  }
+  const out = new Float32Array(dstRows * dstColumns);
+  for (let y = 0; y < dstRows; y++) {
+    const s = ty.start[y] as number;
+    const e = s + (ty.count[y] as number);
+    const outBase = y * dstColumns;
+    for (let k = s; k < e; k++) {
+      const w = ty.weight[k] as number;
+      const rowBase = (ty.index[k] as number) * dstColumns;
+      for (let x = 0; x < dstColumns; x++)
+        out[outBase + x] = (out[outBase + x] as number) + (tmp[rowBase + x] as number) * w;
+    }
+  }
+  return out;
+}
+
+/** The model's input tensor data: the 8-bit intensities stretched to size x size, in [0, 1] steps of 1/255. */
+export function modelInput(
+  intensity: Uint8Array,
+  rows: number,
+  columns: number,
+  size: number,
+): Float32Array {
+  const resized = resample(intensity, rows, columns, size, size);
+  for (let i = 0; i < resized.length; i++) resized[i] = Math.round(resized[i] as number) / 255;
+  return resized;
+}
