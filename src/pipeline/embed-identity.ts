@@ -1,11 +1,11 @@
-import { readDicomImage, sampleConstraints, writeDicomFrames } from '../dicom';
+import { readDicomImage, sampleConstraints, writeDicomFrames, type DicomImage } from '../dicom';
 import type { Segmenter } from '../segmentation/segmenter';
-import type { EmbedReport } from '../stego/api';
+import type { EmbedReport, EmbedResult } from '../stego/api';
 import { DEFAULT_MARGIN_PX } from '../stego/block-map';
 import { embedPayload } from '../stego/embed';
 import type { KeyRing } from '../stego/key-ring';
 import type { ProfileName } from '../stego/profiles';
-import type { BlockMap, PixelFrame } from '../stego/types';
+import type { BlockMap, PixelFrame, SampleConstraints } from '../stego/types';
 import { analyseFrame } from './frame-context';
 import { identityPayload, identityRecordOf } from './identity-payload';
 import { pipelineError } from './pipeline-error';
@@ -34,7 +34,7 @@ export interface EmbedIdentityOptions {
 
 export interface FrameEmbedReport extends EmbedReport {
   readonly frame: number;
-  /** Embedding rounds run (1 when the stego image segments like the cover). */
+  /** Embedding rounds run (1 when the stego image segments like the cover); the best is kept. */
   readonly iterations: number;
   /** Whether the stego frame's block map equals the one the payload was embedded with. */
   readonly stable: boolean;
@@ -64,6 +64,8 @@ export interface EmbedIdentityResult {
 }
 
 const DEFAULT_MAX_ITERATIONS = 4;
+
+type EmbedFailure = Extract<EmbedResult, { ok: false }>;
 
 function countUsable(map: BlockMap): number {
   let n = 0;
@@ -111,49 +113,14 @@ export async function embedIdentity(
   const stegoFrames: PixelFrame[] = [];
   const reports: FrameEmbedReport[] = [];
   for (let f = 0; f < image.frames.length; f++) {
-    const cover = image.frames[f] as PixelFrame;
-    const analysis = await analyseFrame(image, cover, segmenter, marginPx);
-    let used = analysis.map;
-    for (let iteration = 1; ; iteration++) {
-      const result = embedPayload(cover, used, payload, {
-        profile,
-        constraints,
-        ...(keyRing === undefined ? {} : { keyRing }),
-        ...(options.beta === undefined ? {} : { beta: options.beta }),
-        ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
-        ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
-      });
-      if (!result.ok) {
-        if (result.reason === 'no-background') {
-          throw pipelineError(
-            'NO_BACKGROUND',
-            `frame [${f}] has no usable background block (margin [${marginPx}] px)`,
-          );
-        }
-        throw pipelineError(
-          'PAYLOAD_TOO_LARGE',
-          `frame [${f}]: the payload needs [${result.neededBits}] bits, the background holds [${result.capacityBits}] with profile [${profile}]`,
-        );
-      }
-      const after = await analyseFrame(image, result.stego, segmenter, marginPx);
-      const stable = blockMapsEqual(after.map, used);
-      if (stable || iteration >= maxIterations) {
-        stegoFrames.push(result.stego);
-        reports.push({
-          ...result.report,
-          frame: f,
-          iterations: iteration,
-          stable,
-          blockMapAgreement: blockMapAgreement(after.map, used),
-          maskNcc: maskNcc(analysis.mask, after.mask),
-          blocksExcluded: countUsable(analysis.map) - countUsable(used),
-        });
-        break;
-      }
-      // Embed where the extractor will look (the stego frame's map), but never outside the cover's
-      // map: no pixel inside the cover's mask and margin ever changes.
-      used = intersectBlockMaps(after.map, analysis.map);
-    }
+    const embedded = await embedFrame(image, f, payload, {
+      ...options,
+      marginPx,
+      constraints,
+      maxIterations,
+    });
+    stegoFrames.push(embedded.stego);
+    reports.push(embedded.report);
   }
   return {
     bytes: writeDicomFrames(bytes, image, stegoFrames),
@@ -167,4 +134,80 @@ export async function embedIdentity(
       frames: reports,
     },
   };
+}
+
+interface FrameEmbedOptions extends EmbedIdentityOptions {
+  readonly marginPx: number;
+  readonly constraints: SampleConstraints;
+  readonly maxIterations: number;
+}
+
+function embedError(frame: number, marginPx: number, profile: ProfileName, result: EmbedFailure) {
+  if (result.reason === 'no-background') {
+    return pipelineError(
+      'NO_BACKGROUND',
+      `frame [${frame}] has no usable background block (margin [${marginPx}] px)`,
+    );
+  }
+  return pipelineError(
+    'PAYLOAD_TOO_LARGE',
+    `frame [${frame}]: the payload needs [${result.neededBits}] bits, the background holds [${result.capacityBits}] with profile [${profile}]`,
+  );
+}
+
+/**
+ * Embeds one frame, re-segmenting the stego frame until its block map is the one used (see
+ * embedIdentity); keeps the round whose map agreed best when the rounds run out.
+ */
+async function embedFrame(
+  image: DicomImage,
+  f: number,
+  payload: Uint8Array,
+  options: FrameEmbedOptions,
+): Promise<{ stego: PixelFrame; report: FrameEmbedReport }> {
+  const { profile, keyRing, segmenter, marginPx } = options;
+  const cover = image.frames[f] as PixelFrame;
+  const analysis = await analyseFrame(image, cover, segmenter, marginPx);
+  let used = analysis.map;
+  let best: { stego: PixelFrame; report: FrameEmbedReport } | undefined;
+  let rounds = 0;
+  for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
+    const result = embedPayload(cover, used, payload, {
+      profile,
+      constraints: options.constraints,
+      ...(keyRing === undefined ? {} : { keyRing }),
+      ...(options.beta === undefined ? {} : { beta: options.beta }),
+      ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
+      ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
+    });
+    if (!result.ok) {
+      // A later round may have too few blocks left: the best earlier round stands.
+      if (best !== undefined) break;
+      throw embedError(f, marginPx, profile, result);
+    }
+    rounds = iteration;
+    const after = await analyseFrame(image, result.stego, segmenter, marginPx);
+    const stable = blockMapsEqual(after.map, used);
+    const round = {
+      stego: result.stego,
+      report: {
+        ...result.report,
+        frame: f,
+        iterations: iteration,
+        stable,
+        blockMapAgreement: blockMapAgreement(after.map, used),
+        maskNcc: maskNcc(analysis.mask, after.mask),
+        blocksExcluded: countUsable(analysis.map) - countUsable(used),
+      },
+    };
+    if (best === undefined || round.report.blockMapAgreement > best.report.blockMapAgreement) {
+      best = round;
+    }
+    if (stable) return round;
+    // Embed where the extractor will look (the stego frame's map), but never outside the cover's
+    // map: no pixel inside the cover's mask and margin ever changes.
+    used = intersectBlockMaps(after.map, analysis.map);
+  }
+  if (best === undefined) throw new Error('unreachable: at least one embedding round runs');
+  return { stego: best.stego, report: { ...best.report, iterations: rounds } };
 }
