@@ -13,6 +13,7 @@ import {
   sumSquaredDifference,
 } from './metrics';
 import { PROFILE_NAMES, isProfileName, type ProfileName } from './profiles';
+import { robustCapacityBits, robustEmbed, robustExtract } from './robust';
 import type { BlockMap, PixelFrame } from './types';
 
 function checkInputs(frame: PixelFrame, map: BlockMap): void {
@@ -69,6 +70,16 @@ export function embedPayload(
         options.constraints,
         layoutKey,
         randomBytes,
+      );
+      break;
+    case 'robust':
+      result = robustEmbed(
+        cover,
+        map,
+        payload,
+        requireRing(options),
+        options.constraints,
+        layoutKey,
       );
       break;
     default:
@@ -132,6 +143,11 @@ export function extractPayload(
         r = f.ok ? { ...f, profile } : f;
         break;
       }
+      case 'robust': {
+        const f = robustExtract(stego, map, options.keyRing, layoutKey);
+        r = f.ok ? { ...f, profile } : f;
+        break;
+      }
       default:
         if (!PROFILE_NAMES.includes(profile)) {
           throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(profile)}]`, {
@@ -158,6 +174,8 @@ export function payloadCapacityBits(
   switch (profile) {
     case 'fidelity':
       return fidelityCapacityBits(frame, map, layoutKey);
+    case 'robust':
+      return robustCapacityBits(map, layoutKey);
     default:
       return 0;
   }

@@ -9,31 +9,45 @@ import type { TestImage } from './read-dicom-pixels';
 export function ctMask(image: TestImage, thresholdHu = -500): SignificanceMask {
   const { rows, columns, samples } = image.frame;
   const data = new Uint8Array(rows * columns);
-  const window = new Int32Array(9);
+  // The 3x3 median exceeds the threshold iff at least 5 of the 9 samples do.
+  const above = new Uint8Array(rows * columns);
+  for (let i = 0; i < above.length; i++) {
+    const v = samples[i] as number;
+    const hu = v * image.rescaleSlope + image.rescaleIntercept;
+    above[i] = hu > thresholdHu && v !== image.pixelPaddingValue ? 1 : 0;
+  }
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < columns; x++) {
       let n = 0;
-      for (let dy = -1; dy <= 1; dy++)
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = Math.min(rows - 1, Math.max(0, y + dy));
         for (let dx = -1; dx <= 1; dx++) {
-          const yy = Math.min(rows - 1, Math.max(0, y + dy));
-          const xx = Math.min(columns - 1, Math.max(0, x + dx));
-          window[n++] = samples[yy * columns + xx] as number;
+          n += above[yy * columns + Math.min(columns - 1, Math.max(0, x + dx))] as number;
         }
-      window.sort();
-      const hu = (window[4] as number) * image.rescaleSlope + image.rescaleIntercept;
-      const v = samples[y * columns + x] as number;
-      const padding = image.pixelPaddingValue !== undefined && v === image.pixelPaddingValue;
-      data[y * columns + x] = !padding && hu > thresholdHu ? 1 : 0;
+      }
+      data[y * columns + x] =
+        n >= 5 &&
+        above[y * columns + x] !== undefined &&
+        samples[y * columns + x] !== image.pixelPaddingValue
+          ? 1
+          : 0;
     }
   }
   return { rows, columns, data };
 }
 
-/** Pixels equal to the padding value, to freeze. */
+/**
+ * Pixels to freeze: the padding value, and anything far below air (under -1500 HU), which is the
+ * padding region of a circular field of view even after noise has moved it off the padding value.
+ */
 export function paddingPixels(image: TestImage): Uint8Array {
   const out = new Uint8Array(image.frame.samples.length);
   if (image.pixelPaddingValue === undefined) return out;
-  for (let i = 0; i < out.length; i++)
-    out[i] = image.frame.samples[i] === image.pixelPaddingValue ? 1 : 0;
+  const { samples } = image.frame;
+  for (let i = 0; i < out.length; i++) {
+    const v = samples[i] as number;
+    const hu = v * image.rescaleSlope + image.rescaleIntercept;
+    out[i] = v === image.pixelPaddingValue || hu < -1500 ? 1 : 0;
+  }
   return out;
 }
