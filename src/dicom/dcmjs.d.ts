@@ -18,6 +18,7 @@ declare module 'dcmjs' {
     class DicomDict {
       meta: Record<string, DicomElement>;
       dict: Record<string, DicomElement>;
+      write(): ArrayBuffer;
     }
     const DicomMessage: {
       readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict;
