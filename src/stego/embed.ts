@@ -12,8 +12,9 @@ import {
   psnrFromMse,
   sumSquaredDifference,
 } from './metrics';
-import { PROFILE_NAMES, isProfileName, type ProfileName } from './profiles';
+import { isProfileName, type ProfileName } from './profiles';
 import { robustCapacityBits, robustEmbed, robustExtract } from './robust';
+import { paperCapacityBits, paperEmbed, paperExtract } from './paper';
 import type { BlockMap, PixelFrame } from './types';
 
 function checkInputs(frame: PixelFrame, map: BlockMap): void {
@@ -59,7 +60,10 @@ export function embedPayload(
     };
   }
   const capacityBits = payloadCapacityBits(cover, map, options.profile, layoutKey);
-  let result;
+  let result:
+    | ReturnType<typeof fidelityEmbed>
+    | ReturnType<typeof robustEmbed>
+    | ReturnType<typeof paperEmbed>;
   switch (options.profile) {
     case 'fidelity':
       result = fidelityEmbed(
@@ -82,12 +86,9 @@ export function embedPayload(
         layoutKey,
       );
       break;
-    default:
-      throw new StegoGatewayError(
-        'NOT_IMPLEMENTED',
-        `profile under construction [${options.profile}]`,
-        { httpStatus: 501 },
-      );
+    case 'paper':
+      result = paperEmbed(cover, map, payload, options.constraints, options.beta);
+      break;
   }
   if (!result.ok) {
     return {
@@ -95,7 +96,10 @@ export function embedPayload(
       reason: 'capacity',
       neededBits: result.neededBits,
       capacityBits: result.capacityBits,
-      message: `payload of ${result.neededBits} bits exceeds the ${options.profile} capacity of this image [${result.capacityBits} bits]`,
+      message:
+        'message' in result && result.message !== undefined
+          ? result.message
+          : `payload of ${result.neededBits} bits exceeds the ${options.profile} capacity of this image [${result.capacityBits} bits]`,
     };
   }
   const stego: PixelFrame = {
@@ -120,6 +124,7 @@ export function embedPayload(
     capacityBits,
     capacityBppImage: capacityBppImage(capacityBits, cover),
     capacityBppBackground: capacityBppBackground(capacityBits, blocksAvailable),
+    ...('beta' in result ? { beta: result.beta, qrNcc: result.qrNcc } : {}),
   };
   return { ok: true, stego, report };
 }
@@ -148,13 +153,24 @@ export function extractPayload(
         r = f.ok ? { ...f, profile } : f;
         break;
       }
+      case 'paper': {
+        const f = paperExtract(stego, map, options.beta);
+        r = f.ok
+          ? {
+              ok: true,
+              profile,
+              payload: f.payload,
+              correctedSymbols: 0,
+              erasures: 0,
+              qrNcc: f.qrNcc,
+            }
+          : f;
+        break;
+      }
       default:
-        if (!PROFILE_NAMES.includes(profile)) {
-          throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(profile)}]`, {
-            httpStatus: 400,
-          });
-        }
-        continue;
+        throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(profile)}]`, {
+          httpStatus: 400,
+        });
     }
     if (r.ok) return r;
     // A found-but-failed result says more than "nothing here".
@@ -176,7 +192,11 @@ export function payloadCapacityBits(
       return fidelityCapacityBits(frame, map, layoutKey);
     case 'robust':
       return robustCapacityBits(map, layoutKey);
+    case 'paper':
+      return paperCapacityBits(map);
     default:
-      return 0;
+      throw new StegoGatewayError('UNKNOWN_PROFILE', `unknown profile [${String(profile)}]`, {
+        httpStatus: 400,
+      });
   }
 }
