@@ -79,6 +79,8 @@ export async function createIdentityEngine(
   }
 
   const { filename, execArgv } = workerFile();
+  // One worker per core, each segmenting on one thread: no oversubscription.
+  const poolSetup: WorkerSetup = { ...setup, onnxThreads: 1 };
   const pool = new Piscina({
     filename,
     execArgv,
@@ -92,7 +94,7 @@ export async function createIdentityEngine(
   try {
     await Promise.all(
       Array.from({ length: config.embedding.workers }, () =>
-        run<boolean>({ kind: 'warm-up', setup, segmenter: defaultSegmenter }),
+        run<boolean>({ kind: 'warm-up', setup: poolSetup, segmenter: defaultSegmenter }),
       ),
     );
     ready = true;
@@ -103,9 +105,15 @@ export async function createIdentityEngine(
     );
   }
   return {
-    embed: (bytes, request) => run<EmbedInstanceOutcome>({ kind: 'embed', setup, bytes, request }),
+    embed: (bytes, request) =>
+      run<EmbedInstanceOutcome>({ kind: 'embed', setup: poolSetup, bytes, request }),
     inspect: (bytes) =>
-      run<IdentityInspection>({ kind: 'inspect', setup, bytes, options: inspectOptions }),
+      run<IdentityInspection>({
+        kind: 'inspect',
+        setup: poolSetup,
+        bytes,
+        options: inspectOptions,
+      }),
     ready: () => ready,
     close: () => pool.destroy(),
   };

@@ -14,6 +14,8 @@ export interface WorkerSetup {
   /** The key ring in its JSON form (serializeKeyRing). */
   readonly keyRingJson: string;
   readonly modelPath?: string;
+  /** onnxruntime intra-op threads per segmenter (1 in a pool of one worker per core). */
+  readonly onnxThreads?: number;
 }
 
 export type WorkerTask =
@@ -45,6 +47,9 @@ export function createOperationContext(setup: WorkerSetup): OperationContext {
       if (segmenter === undefined) {
         segmenter = createSegmenter(name, {
           ...(setup.modelPath === undefined ? {} : { modelPath: setup.modelPath }),
+          ...(setup.onnxThreads === undefined
+            ? {}
+            : { onnx: { intraOpThreads: setup.onnxThreads } }),
         });
         segmenter.catch(() => segmenters.delete(name));
         segmenters.set(name, segmenter);
