@@ -69,7 +69,8 @@ class Reader {
   varint(): number {
     let result = 0;
     let scale = 1;
-    for (let i = 0; i < 5; i++) {
+    // Up to 8 bytes: 56 bits cover milliseconds since 1970 for millennia.
+    for (let i = 0; i < 8; i++) {
       const b = this.byte();
       result += (b & 0x7f) * scale;
       if (b < 0x80) return result;
