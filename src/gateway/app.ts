@@ -6,6 +6,7 @@
  *   {root}/studies...  POST: STOW-RS (modality) · GET: WADO-RS / QIDO-RS (viewer)
  *   {root}/series... {root}/instances...          GET: QIDO-RS (viewer)
  *   {root}/studies/{s}[/series/{se}[/instances/{i}]]/identity, {root}/identity/extract (auditor)
+ *   /admin/rules, /admin/rules/test (admin), /audit (auditor): extraRouters
  */
 import express from 'express';
 import type { Express, Request, RequestHandler } from 'express';
@@ -38,7 +39,10 @@ export interface AppDependencies {
   readonly rules: () => RuleSet;
   readonly logger: Logger;
   readonly metrics?: GatewayMetrics;
-  /** Extra routers mounted under the root after authentication (admin rules, audit). */
+  /**
+   * Routers mounted at the top level, beside /healthz (admin rules, audit trail): they guard their
+   * own routes with the authenticator.
+   */
   readonly extraRouters?: readonly RequestHandler[];
 }
 
@@ -127,8 +131,8 @@ export function createApp(deps: AppDependencies): GatewayApp {
   );
   dicomWeb.get(/^\/(studies|series|instances)(\/.*)?$/, auth.requireRole('viewer'));
   dicomWeb.use(dicomWebProxyRouter({ upstream, baseUrl, metrics }));
-  for (const router of deps.extraRouters ?? []) dicomWeb.use(router);
   app.use(root === '' ? '/' : root, dicomWeb);
+  for (const router of deps.extraRouters ?? []) app.use(router);
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for [${req.method} ${req.path.slice(0, 100)}]`);

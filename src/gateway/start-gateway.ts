@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 
 import { StegoGatewayError } from '../stego/errors';
+import { auditRouter } from './audit/audit-router';
 import { createAuditStore } from './audit/create-audit-store';
 import type { AuditStore } from './audit/types';
 import { createAuthenticator } from './auth/authenticator';
@@ -19,6 +20,7 @@ import type { IdentityEngine } from './identity/identity-engine';
 import { createLogger } from './logging/create-logger';
 import type { GatewayMetrics } from './metrics';
 import { OrthancClient } from './orthanc/orthanc-client';
+import { adminRulesRouter } from './rules/admin-rules-router';
 import { RuleStore } from './rules/rule-store';
 import type { RuleError } from './rules/types';
 
@@ -96,6 +98,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     authenticator,
     rules: () => rules.rules,
     logger,
+    extraRouters: [
+      adminRulesRouter({
+        store: rules,
+        authenticator,
+        logger,
+        maxTestBytes: config.stow.maxPartBytes,
+      }),
+      auditRouter({ audit, authenticator }),
+    ],
   });
 
   const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, app);
