@@ -431,7 +431,8 @@ export function fidelityCapacityBits(
   let best = 0;
   for (const level of LEVELS.filter((l) => l.slotBlocks === 1)) {
     const maxSlots = Math.floor((g.total - g.headerEnd) / slotBlocks(level));
-    for (const f of [SCAN_STEPS - 8, SCAN_STEPS - 4, SCAN_STEPS]) {
+    // One slot per body block holds the most (erasures cost parity one for one).
+    for (const f of [SCAN_STEPS]) {
       const p = evaluate(g, map, level, Math.floor((maxSlots * f) / SCAN_STEPS), 0);
       if (p !== undefined) best = Math.max(best, p.dataBits);
     }

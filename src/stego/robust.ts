@@ -180,10 +180,11 @@ export function robustEmbed(
   const pixels = cover.rows * cover.columns;
   const budget = (pixels * 65535 * 65535) / 10 ** (ROBUST_TARGET_PSNR / 10);
   const budgetMin = (pixels * 65535 * 65535) / 10 ** (ROBUST_MIN_PSNR / 10);
+  const buckets = prepareBuckets(cover, map, layout, values, codeword, bits, constraints);
   // Moving a unit value by a costs 2 blocks * 16 pixels * (a/2)^2.
   let amplitude = Math.min(CLIP / 2, Math.sqrt(budget / (8 * Math.max(1, units))));
   for (let attempt = 0; attempt < 12; attempt++) {
-    const plan = planShifts(cover, map, layout, values, codeword, bits, amplitude, constraints);
+    const plan = planShifts(map, layout, buckets, amplitude);
     if (plan.cost > budgetMin && attempt < 11) {
       amplitude *= Math.max(0.5, Math.min(0.98, Math.sqrt(budget / plan.cost)));
       continue;
@@ -227,34 +228,32 @@ function split(
   return [dL, dL - w];
 }
 
-function planShifts(
+/** Per coded bit: its units, their host values, move bounds and block bounds (amplitude-free). */
+interface Bucket {
+  readonly bit: number;
+  readonly units: number[];
+  readonly host: number[];
+  readonly lo: number[];
+  readonly hi: number[];
+  readonly boundsL: [number, number][];
+  readonly boundsR: [number, number][];
+}
+
+function prepareBuckets(
   cover: PixelFrame,
   map: BlockMap,
   layout: Layout,
   values: Float64Array,
   codeword: readonly number[],
   bits: number,
-  amplitude: number,
   constraints: SampleConstraints,
-): { shift: Int32Array; cost: number } {
-  const shift = new Int32Array(map.usable.length);
+): Bucket[] {
   const total = layout.perm.length;
   const v = new Int32Array(16);
-  let cost = 0;
-  const members: number[] = [];
-  const host: number[] = [];
-  const lo: number[] = [];
-  const hi: number[] = [];
-  const boundsL: [number, number][] = [];
-  const boundsR: [number, number][] = [];
+  const buckets: Bucket[] = [];
   for (let j = 0; j < bits; j++) {
     const bit = (((codeword[j >> 3] as number) >> (7 - (j & 7))) & 1) ^ bitOf(layout.whitening, j);
-    members.length = 0;
-    host.length = 0;
-    lo.length = 0;
-    hi.length = 0;
-    boundsL.length = 0;
-    boundsR.length = 0;
+    const bucket: Bucket = { bit, units: [], host: [], lo: [], hi: [], boundsL: [], boundsR: [] };
     for (let q = bucketStart(j, total, bits); q < bucketStart(j + 1, total, bits); q++) {
       const u = layout.perm[q] as number;
       const value = values[u] as number;
@@ -264,22 +263,36 @@ function planShifts(
       const left = leftBlock(layout, map, u);
       const lb = ownBounds(cover, map, left, constraints, v);
       const rb = ownBounds(cover, map, left + 1, constraints, v);
-      boundsL.push(lb);
-      boundsR.push(rb);
       // Move m = s * w of h; w in [lL - rMax, lMax - rMin]. A saturated unit is left alone.
       const wLo = lb[0] - rb[1];
       const wHi = lb[1] - rb[0];
       const saturated = Math.abs(h) >= CLIP;
-      members.push(u);
-      host.push(h);
-      lo.push(saturated ? 0 : s > 0 ? wLo : -wHi);
-      hi.push(saturated ? 0 : s > 0 ? wHi : -wLo);
+      bucket.units.push(u);
+      bucket.host.push(h);
+      bucket.lo.push(saturated ? 0 : s > 0 ? wLo : -wHi);
+      bucket.hi.push(saturated ? 0 : s > 0 ? wHi : -wLo);
+      bucket.boundsL.push(lb);
+      bucket.boundsR.push(rb);
     }
-    if (members.length === 0) continue;
+    buckets.push(bucket);
+  }
+  return buckets;
+}
+
+function planShifts(
+  map: BlockMap,
+  layout: Layout,
+  buckets: readonly Bucket[],
+  amplitude: number,
+): { shift: Int32Array; cost: number } {
+  const shift = new Int32Array(map.usable.length);
+  let cost = 0;
+  for (const { bit, units, host, lo, hi, boundsL, boundsR } of buckets) {
+    if (units.length === 0) continue;
     const lambda = solveShift(host, lo, hi, bit ? amplitude : -amplitude);
     if (lambda === undefined) continue;
-    for (let i = 0; i < members.length; i++) {
-      const u = members[i] as number;
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i] as number;
       const w = chip(layout, u) * clampTo(lambda, lo[i] as number, hi[i] as number);
       if (w === 0) continue;
       const [dL, dR] = split(w, boundsL[i] as [number, number], boundsR[i] as [number, number]);
