@@ -31,3 +31,10 @@ export {
   type FrameInfo,
 } from './frame-info';
 export { codecsReady, initializeCodecs } from './native-codecs';
+export {
+  applyCarrier,
+  carrierFrame,
+  colourPolicy,
+  type ColourCarrier,
+  type ColourPolicy,
+} from './colour';
