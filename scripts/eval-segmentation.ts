@@ -3,11 +3,14 @@
  * the labelled slices of ../shared/data (labels: models/train/make_labels.py). Held-out series come
  * first; the others were seen in training and are printed for reference only.
  * Per series: pooled IoU/Dice (all pixels of the series) and the worst slice's IoU.
+ * With --stability: cover/stego block-map agreement instead (see stability()).
  */
 import { createOnnxSegmenter } from '../src/segmentation/onnx-maskrcnn';
 import type { Segmenter } from '../src/segmentation/segmenter';
 import { createThresholdSegmenter } from '../src/segmentation/threshold-segmenter';
+import { measureStability } from '../test/segmentation/helpers/stability';
 import {
+  allCtMrFrames,
   diceOf,
   iouOf,
   labelledFiles,
@@ -26,7 +29,7 @@ interface Tally {
   n: number;
 }
 
-async function main(): Promise<void> {
+async function accuracy(): Promise<void> {
   const segmenters: [string, Segmenter][] = [
     ['onnx-maskrcnn', await createOnnxSegmenter()],
     ['onnx (no refine)', await createOnnxSegmenter({ refineEdges: false })],
@@ -83,6 +86,69 @@ async function main(): Promise<void> {
   if (unreadable.length > 0)
     console.log(`not readable by src/dicom, skipped: ${unreadable.join('; ')}`);
   for (const [, s] of segmenters) await s.close();
+}
+
+/**
+ * --stability: every CT and MR frame of ../shared/data that src/dicom reads: segment the cover, embed a
+ * payload with the real engine (fidelity and robust profiles), segment the stego frame; block-map
+ * agreement, mask NCC and changed body pixels, per profile and segmenter.
+ */
+async function stability(): Promise<void> {
+  const { slices, skipped } = allCtMrFrames();
+  const segmenters: [string, Segmenter][] = [
+    ['onnx-maskrcnn', await createOnnxSegmenter()],
+    ['threshold', createThresholdSegmenter()],
+  ];
+  console.log(`${slices.length} CT/MR frames; ${skipped.length} files not readable by src/dicom`);
+  for (const profile of ['fidelity', 'robust'] as const) {
+    for (const [name, s] of segmenters) {
+      let frames = 0;
+      let equal = 0;
+      let minAgreement = 1;
+      let minNcc = 1;
+      let sumNcc = 0;
+      let changed = 0;
+      let changedBody = 0;
+      let changedNear = 0;
+      let payloadBytes = 0;
+      const notEmbedded = new Map<string, number>();
+      const unequal: string[] = [];
+      for (const slice of slices) {
+        const o = await measureStability(s, slice, { profile, payloadBytes: PAYLOAD_BYTES });
+        if (!o.embedded) {
+          notEmbedded.set(o.reason, (notEmbedded.get(o.reason) ?? 0) + 1);
+          continue;
+        }
+        frames++;
+        if (o.mapsEqual) equal++;
+        else unequal.push(`${slice.rel} (${o.agreement.toFixed(5)})`);
+        minAgreement = Math.min(minAgreement, o.agreement);
+        minNcc = Math.min(minNcc, o.ncc);
+        sumNcc += o.ncc;
+        changed += o.changedPixels;
+        changedBody += o.changedBodyPixels;
+        changedNear += o.changedNearBody;
+        payloadBytes += o.payloadBytes;
+      }
+      const skippedText = [...notEmbedded].map(([k, v]) => `${k}: ${v}`).join(', ');
+      console.log(
+        `${profile.padEnd(8)} ${name.padEnd(14)} frames ${frames}, identical block maps ${equal}/${frames}, ` +
+          `min agreement ${minAgreement.toFixed(5)}, mask NCC mean ${(sumNcc / Math.max(1, frames)).toFixed(5)} ` +
+          `min ${minNcc.toFixed(5)}, mean payload ${(payloadBytes / Math.max(1, frames)).toFixed(0)} B, changed pixels ${changed}, in body ${changedBody}, within margin ${changedNear}` +
+          (skippedText ? `; not embedded (${skippedText})` : ''),
+      );
+      if (unequal.length > 0) console.log(`  differing: ${unequal.join(', ')}`);
+    }
+  }
+  for (const [, s] of segmenters) await s.close();
+}
+
+/** Bytes of payload per frame in --stability: an identity record, or less where it does not fit. */
+const PAYLOAD_BYTES = [128, 64, 32, 16, 8, 4];
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--stability')) await stability();
+  else await accuracy();
 }
 
 main().catch((err: unknown) => {

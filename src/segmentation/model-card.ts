@@ -14,6 +14,11 @@ export const BODY_MODEL = {
   ctWindowHu: [-600, 600],
   /** Other modalities: clip(I / p, 0, 1) with p the frame's 99.5th percentile. */
   percentile: 99.5,
+  /**
+   * Other modalities: below this fraction of the percentile reads as 0. The background noise of MR is
+   * then flat zero, as air is in CT, so +-1 embedding changes there cannot reach the model.
+   */
+  noiseFloor: 0.05,
   /** Instances scoring below this are ignored; the rest are united. */
   scoreThreshold: 0.5,
 } as const;

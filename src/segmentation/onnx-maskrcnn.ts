@@ -5,13 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { StegoGatewayError } from '../stego/errors';
 import type { PixelFrame, SignificanceMask } from '../stego/types';
 import { BODY_MODEL } from './model-card';
-import {
-  fillHoles,
-  pasteBack,
-  refineEdge,
-  refinementRadiusPx,
-  unionProbability,
-} from './postprocess';
+import { fillHoles, pasteBack, refineEdge, refinementBand, unionProbability } from './postprocess';
 import { modelInput, normaliseFrame } from './preprocess';
 import type { SegmentationContext, Segmenter } from './segmenter';
 
@@ -123,7 +117,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
     if (prob !== undefined) {
       data = pasteBack(prob, size, rows, columns);
       if (refine)
-        data = refineEdge(data, intensity, rows, columns, refinementRadiusPx(rows, columns, size));
+        data = refineEdge(data, intensity, rows, columns, refinementBand(rows, columns, size));
       data = fillHoles(data, rows, columns);
     }
     const padding = context.padding;

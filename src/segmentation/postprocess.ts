@@ -39,16 +39,34 @@ export function pasteBack(
   return out;
 }
 
-/** Default edge-refinement band: two model-input pixels, expressed in frame pixels. */
-export function refinementRadiusPx(rows: number, columns: number, inputSize: number): number {
-  return Math.max(2, Math.ceil((2 * Math.max(rows, columns)) / inputSize));
+/** How far inside and outside the model's outline the edge is re-decided, in frame pixels. */
+export interface RefinementBand {
+  readonly insidePx: number;
+  readonly outsidePx: number;
 }
 
 /**
+ * Default band: 2 model-input pixels inside, 6 outside (4 and 12 frame pixels of a 512 x 512 slice).
+ * Wider outside because the pasted-back mask stops short of the frame's edge when the body runs off
+ * it (the mask's last cell fades out), and those pixels must still count as body.
+ */
+export function refinementBand(rows: number, columns: number, inputSize: number): RefinementBand {
+  const px = Math.max(rows, columns) / inputSize;
+  return { insidePx: Math.max(1, Math.ceil(2 * px)), outsidePx: Math.max(2, Math.ceil(6 * px)) };
+}
+
+/**
+ * Intensity steps (of 255) below the inside median that still count as body in the band. When the
+ * outside of the outline is as bright as its inside (the body runs off the frame, or the whole image
+ * is tissue), the midpoint would split the tissue by noise; this keeps it body.
+ */
+export const REFINE_MIN_CONTRAST = 25;
+
+/**
  * Refines the outline at full resolution. The model's mask is exact to about one input pixel (two
- * frame pixels of a 512 x 512 slice); within `radiusPx` of its outline, a pixel is body when its
+ * frame pixels of a 512 x 512 slice); within `band` of its outline, a pixel is body when its
  * intensity reaches the midpoint between the median intensity just inside and just outside the
- * outline. Components that do not touch the model's mask eroded by the band (text, markers near the
+ * outline (or lies within REFINE_MIN_CONTRAST of the inside median). Components that do not touch the model's mask eroded by the band (text, markers near the
  * skin) are dropped.
  */
 export function refineEdge(
@@ -56,10 +74,10 @@ export function refineEdge(
   intensity: Uint8Array,
   rows: number,
   columns: number,
-  radiusPx: number,
+  band: RefinementBand,
 ): Uint8Array {
-  const dilated = dilateSquare(mask, rows, columns, radiusPx);
-  const eroded = erodeSquare(mask, rows, columns, radiusPx);
+  const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
+  const eroded = erodeSquare(mask, rows, columns, band.insidePx);
   const inside = new Uint32Array(256);
   const outside = new Uint32Array(256);
   let nIn = 0;
@@ -76,7 +94,11 @@ export function refineEdge(
     }
   }
   if (nIn === 0 || nOut === 0) return mask;
-  const threshold = (histogramMedian(inside, nIn) + histogramMedian(outside, nOut)) / 2;
+  const medianIn = histogramMedian(inside, nIn);
+  const threshold = Math.min(
+    (medianIn + histogramMedian(outside, nOut)) / 2,
+    medianIn - REFINE_MIN_CONTRAST,
+  );
   const refined = new Uint8Array(mask.length);
   let anyCore = false;
   for (let i = 0; i < mask.length; i++) {

@@ -7,6 +7,8 @@ export interface NormalisationOptions {
   readonly ctWindowHu: readonly [number, number];
   /** Percentile (0..100) of the frame's samples that maps to 1 for other modalities. */
   readonly percentile: number;
+  /** Other modalities: intensities below this fraction of the percentile read as 0 (noise floor). */
+  readonly noiseFloor: number;
 }
 
 /**
@@ -58,10 +60,11 @@ export function normaliseFrame(
     a = invert ? -scale : scale;
     b = invert ? (maxStored + minStored) * scale : 0;
   }
+  const floor = context.modality === 'CT' ? 0 : Math.round(255 * options.noiseFloor);
   for (let i = 0; i < n; i++) {
     if (padding !== undefined && padding[i] !== 0) continue;
     const y = Math.round((samples[i] as number) * a + b);
-    out[i] = y <= 0 ? 0 : y >= 255 ? 255 : y;
+    out[i] = y < floor || y <= 0 ? 0 : y >= 255 ? 255 : y;
   }
   return out;
 }

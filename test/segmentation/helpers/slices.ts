@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { paddingMask, readDicomImage } from '../../../src/dicom';
+import { paddingMask, readDicomImage, sampleConstraints } from '../../../src/dicom';
 import type { SegmentationContext } from '../../../src/segmentation/segmenter';
-import type { PixelFrame } from '../../../src/stego/types';
+import type { PixelFrame, SampleConstraints } from '../../../src/stego/types';
 
 /** ../shared/data beside the repository (never copied into it). */
 export const DATA_DIR = path.resolve(__dirname, '../../../../shared/data');
@@ -18,6 +18,8 @@ export interface Slice {
   readonly modality: string;
   readonly frame: PixelFrame;
   readonly context: SegmentationContext;
+  /** What embedded samples may be (stored range, outside padding). */
+  readonly constraints: SampleConstraints;
 }
 
 /** The frames of one DICOM file of the shared data, with what a segmenter needs to know. */
@@ -30,6 +32,7 @@ export function loadFrames(rel: string): Slice[] {
       series: path.dirname(rel),
       modality: image.modality,
       frame,
+      constraints: sampleConstraints(image),
       context: {
         modality: image.modality,
         rescaleSlope: image.rescaleSlope,
