@@ -36,6 +36,8 @@ export interface Harness {
   readonly logLines: string[];
   readonly tempDir: string;
   auth(role: Role): { Authorization: string };
+  /** A valid token for another subject. */
+  mint(subject: string, roles: readonly Role[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logLines,
     tempDir,
     auth: (role) => ({ Authorization: `Bearer ${tokens[role]}` }),
+    mint: (subject, roles) => mintToken({ secret, subject, roles }),
     async stop(): Promise<void> {
       await gateway.close();
       if (options.orthanc === undefined) await orthanc.stop();
