@@ -18,9 +18,43 @@ import { paperCapacityBits, paperEmbed, paperExtract } from './paper';
 import type { BlockMap, PixelFrame } from './types';
 
 function checkInputs(frame: PixelFrame, map: BlockMap): void {
-  const problem = mapMismatch(frame, map);
+  const problem =
+    Number.isInteger(frame.bitsStored) && frame.bitsStored >= 1 && frame.bitsStored <= 32
+      ? mapMismatch(frame, map)
+      : `bits stored out of range [${frame.bitsStored}]`;
   if (problem !== undefined)
     throw new StegoGatewayError('INVALID_FRAME', problem, { httpStatus: 422 });
+}
+
+function checkOptions(options: EmbedOptions, payload: Uint8Array): void {
+  const c = options.constraints;
+  const badRange = (lo: number, hi: number): boolean =>
+    !Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi;
+  if (
+    c === undefined ||
+    badRange(c.minValue, c.maxValue) ||
+    c.forbidden.some(([lo, hi]) => badRange(lo, hi))
+  ) {
+    throw new StegoGatewayError(
+      'INVALID_CONSTRAINTS',
+      `sample constraints need integer ranges with min <= max [${c === undefined ? 'missing' : `${c.minValue}..${c.maxValue}`}]`,
+      { httpStatus: 422 },
+    );
+  }
+  if (options.beta !== undefined && !(Number.isFinite(options.beta) && options.beta > 0)) {
+    throw new StegoGatewayError(
+      'INVALID_OPTION',
+      `beta must be a positive number [${String(options.beta)}]`,
+      {
+        httpStatus: 400,
+      },
+    );
+  }
+  if (!(payload instanceof Uint8Array)) {
+    throw new StegoGatewayError('INVALID_OPTION', 'payload must be a Uint8Array', {
+      httpStatus: 400,
+    });
+  }
 }
 
 function requireRing(options: EmbedOptions): NonNullable<EmbedOptions['keyRing']> {
@@ -47,6 +81,7 @@ export function embedPayload(
       httpStatus: 400,
     });
   }
+  checkOptions(options, payload);
   const blocksAvailable = countUsableBlocks(map);
   const layoutKey = options.layoutKey ?? LAYOUT_KEY_DEFAULT;
   const randomBytes = options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
