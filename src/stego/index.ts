@@ -38,3 +38,8 @@ export {
 } from './metrics';
 export { gaussianNoise, uniformNoise, saltAndPepperNoise, storedRange } from './attacks';
 export { SeededRandom } from './prng';
+export { LAYOUT_KEY_DEFAULT } from './layout';
+export { dct4x4, idct4x4, DCT_MATRIX } from './dct';
+export { PAPER_ALPHA, PAPER_BETAS } from './paper';
+export { ROBUST_TARGET_PSNR, ROBUST_MIN_PSNR } from './robust';
+export { keyTag } from './identity-record';
