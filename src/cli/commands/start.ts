@@ -32,6 +32,8 @@ export interface StartOptions {
   readonly orthancDicomPort: number;
   readonly data: string;
   readonly install: boolean;
+  /** Use the upstreams of --config (production, docker/): no local Orthanc, no data folder. */
+  readonly externalOrthanc?: boolean;
   readonly config?: string;
   readonly segmenter?: string;
 }
@@ -68,6 +70,10 @@ export function startCommand(): Command {
     .option('--config <file>', 'gateway configuration (YAML/JSON) merged over the defaults')
     .option('--segmenter <name>', 'default segmenter (onnx-maskrcnn | threshold)')
     .option('--no-install', 'never apt-get install a missing Orthanc')
+    .option(
+      '--external-orthanc',
+      'run only the gateway, configured entirely by --config (${VAR} taken from the environment)',
+    )
     .action(async (options: StartOptions) => {
       await runStart(options);
     });
@@ -186,7 +192,47 @@ async function tokensFor(
   return tokens;
 }
 
+/** Replaces `${NAME}` by the environment's value; a missing one is an error naming it. */
+function substituteEnvironment(text: string): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
+    const value = process.env[name];
+    if (value === undefined) {
+      throw new StegoGatewayError('CONFIG_INVALID', `environment variable [${name}] is not set`);
+    }
+    return value;
+  });
+}
+
+/** Production: the gateway alone, in front of the upstreams its configuration names. */
+async function runExternal(options: StartOptions): Promise<void> {
+  if (options.config === undefined) {
+    throw new StegoGatewayError('CONFIG_INVALID', '--external-orthanc needs --config FILE');
+  }
+  const raw: unknown = YAML.parse(substituteEnvironment(await readFile(options.config, 'utf8')));
+  const config = parseGatewayConfig(raw);
+  const logger = createLogger({ level: config.logLevel, destination: pino.destination(2) });
+  const gateway = await startGateway({
+    config,
+    logger,
+    createEngine: (c, l) => createIdentityEngine(c, l),
+  });
+  process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void gateway.close().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
+  if (options.externalOrthanc === true) {
+    await runExternal(options);
+    return;
+  }
   const dataDir = path.resolve(options.data);
   const logger = createLogger({ level: 'info', destination: pino.destination(2) });
   const { secrets, secretsCreated, keyRingFile, rulesFile } = await prepareDataDir(
