@@ -67,6 +67,13 @@ describe('identity embedded on STOW-RS, verified through the identity endpoints'
     expect(rows).toHaveLength(files.length);
     expect(rows.map((r) => r.kind === 'store' && r.outcome)).toEqual(files.map(() => 'embedded'));
     expect(new Set(rows.map((r) => r.keyId))).toEqual(new Set(['test-key-1']));
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
+    ).text();
+    expect(metrics).toContain(`stego_gateway_instances_total{outcome="embedded"} ${files.length}`);
+    expect(metrics).toContain(
+      `stego_gateway_embed_seconds_count{profile="fidelity"} ${files.length}`,
+    );
   }, 120_000);
 
   it('finds the series with QIDO-RS and retrieves changed pixels, same size, with WADO-RS', async () => {
