@@ -2,7 +2,7 @@ import { readDicomImage, sampleConstraints, writeDicomFrames, type DicomImage } 
 import type { Segmenter } from '../segmentation/segmenter';
 import type { EmbedReport, EmbedResult } from '../stego/api';
 import { DEFAULT_MARGIN_PX } from '../stego/block-map';
-import { embedPayload } from '../stego/embed';
+import { embedPayload, extractPayload } from '../stego/embed';
 import type { KeyRing } from '../stego/key-ring';
 import type { ProfileName } from '../stego/profiles';
 import type { BlockMap, PixelFrame, SampleConstraints } from '../stego/types';
@@ -81,7 +81,8 @@ function countUsable(map: BlockMap): number {
  * again; where its block map differs from the one used, the payload is embedded again into the
  * cover using the stego frame's map (what extraction will see) restricted to the cover's map (so no
  * pixel of the cover's mask and margin ever changes), until the maps agree or the rounds run out
- * (reported; the sealed profiles' error correction absorbs a few differing blocks).
+ * (reported; the sealed profiles' error correction absorbs a few differing blocks). A frame whose
+ * payload would not be read back fails with EMBEDDING_UNSTABLE rather than being stored unreadable.
  */
 export async function embedIdentity(
   bytes: Uint8Array,
@@ -169,7 +170,7 @@ async function embedFrame(
   const cover = image.frames[f] as PixelFrame;
   const analysis = await analyseFrame(image, cover, segmenter, marginPx);
   let used = analysis.map;
-  let best: { stego: PixelFrame; report: FrameEmbedReport } | undefined;
+  let best: (Round & { stego: PixelFrame }) | undefined;
   let rounds = 0;
   for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
     const result = embedPayload(cover, used, payload, {
@@ -188,8 +189,12 @@ async function embedFrame(
     rounds = iteration;
     const after = await analyseFrame(image, result.stego, segmenter, marginPx);
     const stable = blockMapsEqual(after.map, used);
+    // An unstable round may still be read back (the sealed profiles correct a few wrong blocks):
+    // try it exactly as extraction will, on the stego frame's own map.
+    const recoverable = stable || readsBack(result.stego, after.map, payload, options);
     const round = {
       stego: result.stego,
+      recoverable,
       report: {
         ...result.report,
         frame: f,
@@ -200,14 +205,45 @@ async function embedFrame(
         blocksExcluded: countUsable(analysis.map) - countUsable(used),
       },
     };
-    if (best === undefined || round.report.blockMapAgreement > best.report.blockMapAgreement) {
-      best = round;
-    }
+    if (best === undefined || better(round, best)) best = round;
     if (stable) return round;
     // Embed where the extractor will look (the stego frame's map), but never outside the cover's
     // map: no pixel inside the cover's mask and margin ever changes.
     used = intersectBlockMaps(after.map, analysis.map);
   }
   if (best === undefined) throw new Error('unreachable: at least one embedding round runs');
+  if (!best.recoverable) {
+    throw pipelineError(
+      'EMBEDDING_UNSTABLE',
+      `frame [${f}]: the stego image segments differently from the cover (block map agreement [${best.report.blockMapAgreement.toFixed(4)}] after [${rounds}] rounds) and its payload would not be read back; try another profile or segmenter`,
+    );
+  }
   return { stego: best.stego, report: { ...best.report, iterations: rounds } };
+}
+
+interface Round {
+  readonly recoverable: boolean;
+  readonly report: FrameEmbedReport;
+}
+
+/** A round that reads back beats one that does not; then the better map agreement wins. */
+function better(a: Round, b: Round): boolean {
+  if (a.recoverable !== b.recoverable) return a.recoverable;
+  return a.report.blockMapAgreement > b.report.blockMapAgreement;
+}
+
+/** Whether extraction on `map` gives `payload` back exactly. */
+function readsBack(
+  stego: PixelFrame,
+  map: BlockMap,
+  payload: Uint8Array,
+  options: FrameEmbedOptions,
+): boolean {
+  const r = extractPayload(stego, map, {
+    profile: options.profile,
+    ...(options.keyRing === undefined ? {} : { keyRing: options.keyRing }),
+    ...(options.beta === undefined ? {} : { beta: options.beta }),
+    ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
+  });
+  return r.ok && r.payload.length === payload.length && r.payload.every((v, i) => v === payload[i]);
 }

@@ -8,6 +8,11 @@ export const PIPELINE_ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   /** The profile seals its payload (fidelity, robust) and no key ring was given. */
   KEY_RING_REQUIRED: 400,
+  /**
+   * The embedding changes the segmentation of the frame so much that its payload would not be read
+   * back (e.g. the robust profile's noise on a low-contrast MR makes the background look like body).
+   */
+  EMBEDDING_UNSTABLE: 422,
   /** The segmenter returned a mask of the wrong size. */
   SEGMENTER_FAILED: 500,
 } as const;

@@ -257,4 +257,24 @@ describe('stability loop', () => {
     const extracted = await extractIdentity(bytes, { keyRing: ring, segmenter });
     expect(extracted.ok).toBe(true);
   });
+
+  it('refuses with EMBEDDING_UNSTABLE when the stego image no longer segments like the cover', async () => {
+    const input = readData(SLICES[1] as string);
+    const cover = readDicomImage(input).frames[0]?.samples ?? new Int32Array();
+    // Whatever changes, everything becomes significant (as the robust profile's raised background
+    // does on a low-contrast MR): nothing could be read back.
+    const inner = createThresholdSegmenter();
+    const collapsing: Segmenter = {
+      name: 'threshold',
+      async segment(frame, context) {
+        const mask = await inner.segment(frame, context);
+        const changed = frame.samples.some((v, i) => v !== cover[i]);
+        return changed ? { ...mask, data: new Uint8Array(mask.data.length).fill(1) } : mask;
+      },
+      close: () => Promise.resolve(),
+    };
+    expect(
+      await codeOf(() => embedIdentity(input, options('fidelity', { segmenter: collapsing }))),
+    ).toBe('EMBEDDING_UNSTABLE');
+  });
 });
