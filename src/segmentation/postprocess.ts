@@ -65,8 +65,9 @@ export const REFINE_MIN_CONTRAST = 25;
 /**
  * Refines the outline at full resolution. The model's mask is exact to about one input pixel (two
  * frame pixels of a 512 x 512 slice); within `band` of its outline, a pixel is body when its
- * intensity reaches the midpoint between the median intensity just inside and just outside the
- * outline (or lies within REFINE_MIN_CONTRAST of the inside median). Components that do not touch the model's mask eroded by the band (text, markers near the
+ * intensity reaches the midpoint between the median intensity of the band's inside and outside parts
+ * (or lies within REFINE_MIN_CONTRAST of the inside median). Where the model reaches further out than
+ * half the inside band, the inside median is background's and the outline stays where it was. Components that do not touch the model's mask eroded by the band (text, markers near the
  * skin) are dropped.
  */
 export function refineEdge(
@@ -78,6 +79,8 @@ export function refineEdge(
 ): Uint8Array {
   const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
   const eroded = erodeSquare(mask, rows, columns, band.insidePx);
+  // A ring deeper inside would see the skull under the scalp of a head MR; the band's own inside part
+  // measured better on the held-out slices (models/README.md).
   const inside = new Uint32Array(256);
   const outside = new Uint32Array(256);
   let nIn = 0;

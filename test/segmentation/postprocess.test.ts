@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import {
+  erodeSquare,
+  fillHoles,
+  keepTouching,
+  pasteBack,
+  refineEdge,
+  refinementBand,
+  unionProbability,
+} from '../../src/segmentation/postprocess';
+
+function disk(size: number, cx: number, cy: number, r: number): Uint8Array {
+  const m = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) m[y * size + x] = (x - cx) ** 2 + (y - cy) ** 2 <= r * r ? 1 : 0;
+  return m;
+}
+
+function iou(a: Uint8Array, b: Uint8Array): number {
+  let i = 0;
+  let u = 0;
+  for (let k = 0; k < a.length; k++) {
+    if (a[k] && b[k]) i++;
+    if (a[k] || b[k]) u++;
+  }
+  return u === 0 ? 1 : i / u;
+}
+
+const count = (m: Uint8Array): number => m.reduce((s, v) => s + v, 0);
+
+describe('unionProbability', () => {
+  const masks = Float32Array.from([0.9, 0.1, 0.2, 0.3, /* second */ 0.1, 0.8, 0.6, 0.0]);
+
+  it('takes the maximum over instances at or above the score threshold', () => {
+    expect(Array.from(unionProbability([0.9, 0.5], masks, 2, 0.5) ?? [])).toEqual(
+      Array.from(Float32Array.from([0.9, 0.8, 0.6, 0.3])),
+    );
+  });
+
+  it('ignores instances below the threshold and returns undefined when none is left', () => {
+    expect(Array.from(unionProbability([0.9, 0.4], masks, 2, 0.5) ?? [])).toEqual(
+      Array.from(masks.subarray(0, 4)),
+    );
+    expect(unionProbability([0.2, 0.4], masks, 2, 0.5)).toBeUndefined();
+    expect(unionProbability([], new Float32Array(0), 2, 0.5)).toBeUndefined();
+  });
+});
+
+describe('pasteBack', () => {
+  it('thresholds at 0.5 at the same size', () => {
+    const p = Float32Array.from([0.49, 0.5, 0.51, 0]);
+    expect(Array.from(pasteBack(p, 2, 2, 2))).toEqual([0, 1, 1, 0]);
+  });
+
+  it('enlarges a disk to a disk of the scaled radius', () => {
+    const small = Float32Array.from(disk(64, 32, 32, 20));
+    const big = pasteBack(small, 64, 256, 256);
+    const nearest = Uint8Array.from(
+      big,
+      (_, i) => small[Math.floor(i / 1024) * 64 + Math.floor((i % 256) / 4)] ?? 0,
+    );
+    expect(iou(big, nearest)).toBeGreaterThan(0.97);
+  });
+});
+
+describe('fillHoles', () => {
+  it('fills a ring into a disk and leaves open shapes alone', () => {
+    const ring = disk(40, 20, 20, 15);
+    const inner = disk(40, 20, 20, 8);
+    for (let i = 0; i < ring.length; i++) if (inner[i]) ring[i] = 0;
+    expect(Array.from(fillHoles(ring, 40, 40))).toEqual(Array.from(disk(40, 20, 20, 15)));
+    // Cut the ring open to the border: the hole is no hole any more.
+    for (let y = 0; y < 20; y++) ring[y * 40 + 20] = 0;
+    expect(count(fillHoles(ring, 40, 40))).toBe(count(ring));
+  });
+});
+
+describe('erodeSquare', () => {
+  it('equals the brute-force erosion (pixels outside the frame are background)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (rows, cols, r, seed) => {
+          const m = Uint8Array.from(
+            { length: rows * cols },
+            (_, i) => ((seed >> (i % 31)) & 1) | (i % 3 === 0 ? 1 : 0),
+          );
+          const out = erodeSquare(m, rows, cols, r);
+          for (let y = 0; y < rows; y++)
+            for (let x = 0; x < cols; x++) {
+              let all = 1;
+              for (let dy = -r; dy <= r; dy++)
+                for (let dx = -r; dx <= r; dx++) {
+                  const yy = y + dy;
+                  const xx = x + dx;
+                  if (yy < 0 || xx < 0 || yy >= rows || xx >= cols || !m[yy * cols + xx]) all = 0;
+                }
+              expect(out[y * cols + x]).toBe(all);
+            }
+        },
+      ),
+    );
+  });
+});
+
+describe('keepTouching', () => {
+  it('keeps the 8-connected components that meet the seed', () => {
+    const m = Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 1]); // 3 x 4
+    const seed = Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // (0,0) - (1,1)... (0,0) touches (1,1)? row 1 is [1,0,0,0]: (1,0); (2,0) is 1 and joins; (2,2),(2,3) do not.
+    expect(Array.from(keepTouching(m, seed, 3, 4))).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+  });
+});
+
+describe('refineEdge', () => {
+  const size = 256;
+  const truth = disk(size, 128, 128, 80);
+  // Body 120, air 0, with a little deterministic texture.
+  const intensity = Uint8Array.from(truth, (v, i) => (v ? 110 + ((i * 37) % 21) : (i * 13) % 7));
+  const band = refinementBand(size, size, 128); // 4 px inside, 12 px outside
+
+  it('moves an outline that is up to its inside band off back onto the edge', () => {
+    for (const r of [76, 78, 82]) {
+      const model = disk(size, 128, 128, r);
+      const refined = refineEdge(model, intensity, size, size, band);
+      expect(iou(refined, truth)).toBeGreaterThan(0.995);
+      expect(iou(refined, truth)).toBeGreaterThan(iou(model, truth));
+    }
+  });
+
+  it('does not take in bright text near the body that is not connected to it', () => {
+    const withText = Uint8Array.from(intensity);
+    for (let y = 30; y < 36; y++) for (let x = 124; x < 132; x++) withText[y * size + x] = 250; // 10 px above the body
+    const refined = refineEdge(disk(size, 128, 128, 80), withText, size, size, band);
+    expect(refined[32 * size + 128]).toBe(0);
+  });
+
+  it('keeps tissue that runs off the frame as body', () => {
+    const tissue = new Uint8Array(size * size).fill(130);
+    const model = new Uint8Array(size * size);
+    for (let y = 6; y < size - 6; y++) for (let x = 6; x < size - 6; x++) model[y * size + x] = 1;
+    expect(count(refineEdge(model, tissue, size, size, band))).toBe(size * size);
+  });
+
+  it('returns the mask unchanged when there is no outline', () => {
+    const empty = new Uint8Array(size * size);
+    expect(refineEdge(empty, intensity, size, size, band)).toBe(empty);
+  });
+});
