@@ -1,7 +1,7 @@
 /**
  * Orthanc itself as the DICOMweb client: a second Orthanc holds the CT study and sends it to the
  * gateway with its DICOMweb plugin (`/dicom-web/servers/{id}/stow`, the way a PACS forwards); the
- * gateway stores every instance in its own Orthanc.
+ * gateway embeds the identity into every instance and stores it in its own Orthanc.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { startTestOrthanc } from '../helpers/orthanc';
 import type { TestOrthanc } from '../helpers/orthanc';
-import { DATA_DIR, PASSTHROUGH_RULES, startHarness } from './harness';
+import { DATA_DIR, startHarness } from './harness';
 import type { Harness } from './harness';
 
 const SERIES_DIR = path.join(DATA_DIR, 'ct/lung-pet-ct-dx');
@@ -38,7 +38,11 @@ describe('Orthanc as the STOW-RS client of the gateway', () => {
   let sender: TestOrthanc;
 
   beforeAll(async () => {
-    h = await startHarness({ rules: PASSTHROUGH_RULES, engine: createIdentityEngine });
+    // Default rules: embed everything (fidelity), two worker threads.
+    h = await startHarness({
+      engine: createIdentityEngine,
+      config: (base) => ({ ...base, embedding: { ...base.embedding, workers: 2 } }),
+    });
     sender = await startTestOrthanc({ aet: 'SENDER' });
   });
   afterAll(async () => {
@@ -69,6 +73,16 @@ describe('Orthanc as the STOW-RS client of the gateway', () => {
     const rows = await h.audit.query({ kind: 'store', limit: 1000, offset: 0 });
     expect(rows).toHaveLength(files.length);
     expect(new Set(rows.map((r) => r.caller))).toEqual(new Set(['test-modality']));
+    expect(new Set(rows.map((r) => r.kind === 'store' && r.outcome))).toEqual(
+      new Set(['embedded']),
+    );
+    const studyUid = rows[0]?.studyUid ?? '';
+    const identities = await fetch(`${h.gateway.url}/studies/${studyUid}/identity`, {
+      headers: h.auth('auditor'),
+    });
+    expect(((await identities.json()) as { summary: unknown }).summary).toEqual({
+      match: files.length,
+    });
   });
 
   it('makes the sending Orthanc report a failure when its token is not accepted', async () => {
