@@ -98,6 +98,18 @@ export function parseNonNegativeInteger(value: string): number {
   return n;
 }
 
+/** `--fields PatientID,PatientName,...`: DICOM keywords (PS3.6), at least one. */
+export function parseFieldList(value: string): string[] {
+  const fields = value
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  if (fields.length === 0 || fields.some((f) => !/^[A-Za-z][A-Za-z0-9]*$/.test(f))) {
+    throw new InvalidArgumentError('expected comma-separated DICOM keywords');
+  }
+  return fields;
+}
+
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {

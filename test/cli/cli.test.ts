@@ -144,6 +144,36 @@ describe('embed / extract / verify round trips', () => {
     });
   });
 
+  it('embeds only the fields asked for', async () => {
+    const out = tmp('fields.dcm');
+    const embedded = await runCli([
+      'embed',
+      CT,
+      out,
+      '--key',
+      key,
+      '--fields',
+      'PatientID,SOPInstanceUID',
+      ...SEG,
+    ]);
+    expect(embedded.code).toBe(0);
+    const extracted = await runCli(['extract', out, '--key', key, '--profile', 'fidelity', ...SEG]);
+    const identity = stdoutJson(extracted)['identity'] as { fields: Record<string, string> };
+    expect(Object.keys(identity.fields)).toEqual(['PatientID', 'SOPInstanceUID']);
+    const bad = await runCli([
+      'embed',
+      CT,
+      tmp('bad-fields.dcm'),
+      '--key',
+      key,
+      '--fields',
+      'Patient ID',
+      ...SEG,
+    ]);
+    expect(bad.code).toBe(1);
+    expect(stderrError(bad).code).toBe('USAGE');
+  });
+
   it('exits 2 when there is no payload and 3 for a wrong key', async () => {
     const none = await runCli(['extract', CT, '--key', key, ...SEG]);
     expect(none.code).toBe(2);

@@ -7,6 +7,7 @@ import type { ProfileName } from '../../stego/profiles';
 import { cliError } from '../cli-error';
 import {
   keyRingFor,
+  parseFieldList,
   parseNonNegativeInteger,
   parsePositiveNumber,
   parseProfile,
@@ -24,6 +25,7 @@ interface EmbedOptions {
   readonly margin: number;
   readonly segmenter?: SegmenterName;
   readonly beta?: number;
+  readonly fields?: string[];
 }
 
 export async function runEmbed(
@@ -46,6 +48,7 @@ export async function runEmbed(
       ...(keyRing === undefined ? {} : { keyRing }),
       ...(payload === undefined ? {} : { payload }),
       ...(options.beta === undefined ? {} : { beta: options.beta }),
+      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
     }),
   );
   await writeFileAtomic(output, result.bytes);
@@ -68,6 +71,11 @@ export function embedCommand(): Command {
     )
     .option('--segmenter <name>', 'onnx-maskrcnn (default) | threshold', parseSegmenterName)
     .option('--beta <beta>', "paper profile: the quantiser's beta", parsePositiveNumber)
+    .option(
+      '--fields <keywords>',
+      'identity record fields (default: the standard list)',
+      parseFieldList,
+    )
     .action(async (input: string, output: string, options: EmbedOptions) =>
       runEmbed(input, output, options),
     );

@@ -6,6 +6,7 @@ import type { ProfileName } from '../../stego/profiles';
 import { cliError } from '../cli-error';
 import {
   keyRingFor,
+  parseFieldList,
   parseNonNegativeInteger,
   parsePositiveNumber,
   parseProfile,
@@ -21,6 +22,7 @@ export interface ReadOptions {
   readonly margin: number;
   readonly segmenter?: SegmenterName;
   readonly beta?: number;
+  readonly fields?: string[];
 }
 
 /** The error for an extraction that found nothing usable (exit 2 or 3). */
@@ -75,6 +77,7 @@ export async function runExtract(input: string, options: ReadOptions): Promise<v
       ...(keyRing === undefined ? {} : { keyRing }),
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       ...(options.beta === undefined ? {} : { beta: options.beta }),
+      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
     }),
   );
   if (!result.ok) throw extractionError(result.reason, result.message);
@@ -110,7 +113,8 @@ export function readingCommand(name: string, description: string): Command {
       DEFAULT_MARGIN_PX,
     )
     .option('--segmenter <name>', 'onnx-maskrcnn (default) | threshold', parseSegmenterName)
-    .option('--beta <beta>', "paper profile: the quantiser's beta", parsePositiveNumber);
+    .option('--beta <beta>', "paper profile: the quantiser's beta", parsePositiveNumber)
+    .option('--fields <keywords>', 'robust: the identity fields the digest covers', parseFieldList);
 }
 
 export function extractCommand(): Command {

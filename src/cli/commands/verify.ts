@@ -15,6 +15,7 @@ export async function runVerify(input: string, options: ReadOptions): Promise<vo
       ...(keyRing === undefined ? {} : { keyRing }),
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       ...(options.beta === undefined ? {} : { beta: options.beta }),
+      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
     }),
   );
   if (!result.ok) {
