@@ -62,7 +62,7 @@ describe('Orthanc stopped in the middle of a study', () => {
         if (next === STORED_BEFORE_STOP + 1) {
           // A part is complete when the next delimiter arrives: once part 6 is on its way, let the
           // gateway store the first 5, then take Orthanc away.
-          for (let i = 0; i < 200 && (await countInstances()) < STORED_BEFORE_STOP; i += 1) {
+          for (let i = 0; i < 1200 && (await countInstances()) < STORED_BEFORE_STOP; i += 1) {
             await new Promise((r) => setTimeout(r, 25));
           }
           await h.orthanc.stop();
