@@ -109,7 +109,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ],
   });
 
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, app);
+  // A whole study may take long to upload; a stalled client is cut off after 30 minutes.
+  const server = http.createServer({ requestTimeout: 30 * 60_000, headersTimeout: 60_000 }, app);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -293,6 +293,13 @@ export async function runStart(options: StartOptions): Promise<void> {
   process.stdout.write(`${JSON.stringify({ url: gateway.url, tokens })}\n`);
 
   const running = gateway;
+  // One faulty request must not take the gateway (and the studies in flight) down: log and go on.
+  process.on('unhandledRejection', (reason) => {
+    logger.error(
+      { code: 'UNHANDLED_REJECTION', err: reason instanceof Error ? reason.name : 'unknown' },
+      'unhandled rejection',
+    );
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

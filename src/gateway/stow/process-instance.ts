@@ -52,6 +52,36 @@ export async function processInstance(
   context: StowRequestContext,
   deps: StowDependencies,
 ): Promise<InstanceResult> {
+  try {
+    return await processInstanceOrThrow(part, context, deps);
+  } catch (error) {
+    // A bug must cost one instance, never the request or the process.
+    deps.metrics.instances.inc({ outcome: 'failed' });
+    deps.logger.error(
+      {
+        part: part.index,
+        code: 'STOW_INTERNAL_ERROR',
+        err: error instanceof Error ? error.name : 'unknown',
+      },
+      'instance processing failed',
+    );
+    return {
+      stored: false,
+      failed: {
+        sopClassUid: '',
+        sopInstanceUid: '',
+        failureReason: FailureReason.ProcessingFailure,
+      },
+      code: 'STOW_INTERNAL_ERROR',
+    };
+  }
+}
+
+async function processInstanceOrThrow(
+  part: MultipartPart,
+  context: StowRequestContext,
+  deps: StowDependencies,
+): Promise<InstanceResult> {
   const unknownUids = { sopClassUid: '', sopInstanceUid: '' };
   const log = deps.logger.child({ part: part.index });
   const fail = async (
