@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   CODEC_ERROR_STATUS,
   decodeFrame,
@@ -104,9 +106,14 @@ describe('capability table', () => {
     expect(embedPolicyFor('1.2.840.10008.1.2.2')).toBe('store-as-explicit-le');
   });
 
-  it('gives every codec error code an HTTP status', () => {
-    for (const status of Object.values(CODEC_ERROR_STATUS))
+  it('gives every codec error code an HTTP status and documents it in docs/formats.md', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/formats.md'), 'utf8');
+    for (const [code, status] of Object.entries(CODEC_ERROR_STATUS)) {
       expect(status).toBeGreaterThanOrEqual(400);
+      expect(doc).toMatch(new RegExp(`\`${code}\`\\s*\\|\\s*${status}\\s*\\|`));
+    }
+    // The capability table in the doc is the frozen table's (regenerate with scripts/formats-survey.ts).
+    for (const row of ROWS) expect(doc).toContain(`\`${row.uid}\``);
   });
 });
 
