@@ -83,6 +83,8 @@ export function patchFrames(
   range: ByteRange,
   layout: PixelLayout,
   frames: readonly PixelFrame[],
+  /** The frames as decoded from `original`, when the caller has them (saves decoding again). */
+  before: readonly PixelFrame[] = decodeFrames(original, range, layout),
 ): Uint8Array {
   const { rows, columns, bitsAllocated, bitsStored, highBit, signed } = layout;
   if (frames.length !== layout.numberOfFrames) {
@@ -97,7 +99,6 @@ export function patchFrames(
   const shift = highBit + 1 - bitsStored;
   const mask = 2 ** bitsStored - 1;
   const [min, max] = storedRange(bitsStored, signed);
-  const current = decodeFrames(original, range, layout);
   frames.forEach((frame, f) => {
     if (frame.rows !== rows || frame.columns !== columns || frame.samples.length !== count) {
       throw new StegoGatewayError(
@@ -105,11 +106,11 @@ export function patchFrames(
         `frame [${f}] is ${frame.rows}x${frame.columns}, the image is ${rows}x${columns}`,
       );
     }
-    const before = current[f]?.samples;
+    const previous = before[f]?.samples;
     const base = range.offset + f * count * bytesPerSample;
     for (let i = 0; i < count; i++) {
       const v = frame.samples[i] ?? 0;
-      if (before !== undefined && before[i] === v) continue;
+      if (previous !== undefined && previous[i] === v) continue;
       if (v < min || v > max || !Number.isInteger(v)) {
         throw new StegoGatewayError(
           'SAMPLE_OUT_OF_RANGE',

@@ -12,5 +12,5 @@ export function writeDicomFrames(
   image: DicomImage,
   frames: readonly PixelFrame[],
 ): Uint8Array {
-  return patchFrames(original, image.pixelData, image, frames);
+  return patchFrames(original, image.pixelData, image, frames, image.frames);
 }
