@@ -199,6 +199,7 @@ export interface ProfileEmbedFail {
   readonly reason: 'capacity';
   readonly neededBits: number;
   readonly capacityBits: number;
+  readonly message?: string;
 }
 
 export function fidelityEmbed(
@@ -292,6 +293,23 @@ export function fidelityEmbed(
       }
       blocksUsed += perSlot;
     }
+  }
+  // Self-check: symbols that no allowed change could write (pixels pinned at the range limits) are
+  // errors for the code; make sure they stayed correctable.
+  const check = fidelityExtract({ ...cover, samples }, map, ring, layoutKey);
+  if (!check.ok || !Buffer.from(check.payload).equals(Buffer.from(payload))) {
+    return {
+      ok: false,
+      reason: 'capacity',
+      neededBits: 8 * payload.length,
+      capacityBits: fidelityCapacityBits(
+        cover,
+        map,
+        layoutKey,
+        Buffer.byteLength(ring.activeKeyId, 'utf8'),
+      ),
+      message: 'too many background pixels are pinned at the range limits to carry this payload',
+    };
   }
   return {
     ok: true,

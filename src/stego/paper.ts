@@ -38,6 +38,18 @@ interface QrImage {
   readonly light: Uint8Array;
 }
 
+/** Qun (Eq. 4, our reading): the interval of width 4/beta holding |c|, offset q/beta; sign kept. */
+export function qun(c: number, q: number, beta: number): number {
+  const k = Math.floor((Math.abs(c) * beta) / 4);
+  return (c < 0 ? -1 : 1) * ((4 * k + q) / beta);
+}
+
+/** IQun (Eq. 5 read as the inverse of Eq. 4): q = |c| beta - 4k, in [0, 4). */
+export function iqun(c: number, beta: number): number {
+  const a = Math.abs(c) * beta;
+  return a - 4 * Math.floor(a / 4);
+}
+
 function qrFor(payload: Uint8Array): QrImage {
   const qr = QRCode.create([{ mode: 'byte', data: payload }], { errorCorrectionLevel: EC_LEVEL });
   const size = qr.modules.size;
@@ -179,9 +191,7 @@ function embedQr(
     for (let u = 0; u < 4; u++) {
       for (let v = 0; v < 4; v++) {
         const q = qr.light[(qy + u) * qr.side + qx + v] ? 1 - PAPER_ALPHA : PAPER_ALPHA;
-        const c = block[u * 4 + v] as number;
-        const kq = Math.floor((Math.abs(c) * beta) / 4);
-        block[u * 4 + v] = (c < 0 ? -1 : 1) * ((4 * kq + q) / beta);
+        block[u * 4 + v] = qun(block[u * 4 + v] as number, q, beta);
       }
     }
     liftIntoRange(block, beta);
@@ -245,11 +255,7 @@ function moduleBits(
     for (let i = 0; i < 16; i++)
       block[i] = ((frame.samples[pixels[i] as number] as number) - lo) / span;
     dct4x4(block, block);
-    for (let i = 0; i < 16; i++) {
-      const a = Math.abs(block[i] as number) * beta;
-      const q = a - 4 * Math.floor(a / 4);
-      out[k * 16 + i] = q > 0.5 ? 1 : 0;
-    }
+    for (let i = 0; i < 16; i++) out[k * 16 + i] = iqun(block[i] as number, beta) > 0.5 ? 1 : 0;
   }
   return out;
 }

@@ -158,6 +158,11 @@ export interface RobustEmbedFail {
   readonly reason: 'capacity';
   readonly neededBits: number;
   readonly capacityBits: number;
+  readonly message?: string;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 export function robustEmbed(
@@ -191,9 +196,19 @@ export function robustEmbed(
     }
     const samples = Int32Array.from(cover.samples);
     const blocksUsed = applyShifts(samples, cover, map, plan.shift, constraints);
+    // Self-check: blocks pinned at the range limits or too varied may leave bits unwritten.
+    const check = robustExtract({ ...cover, samples }, map, ring, layoutKey);
+    if (!check.ok || !sameBytes(check.payload, payload)) break;
     return { ok: true, samples, embeddedBits: bits, blocksUsed, amplitude };
   }
-  return { ok: false, reason: 'capacity', neededBits: 8 * payload.length, capacityBits };
+  return {
+    ok: false,
+    reason: 'capacity',
+    neededBits: 8 * payload.length,
+    capacityBits,
+    message:
+      'the background cannot carry the robust frame (blocks pinned at the range limits or too varied)',
+  };
 }
 
 /** Range of each block's own shift [min, max] keeping it inside the stored range. */
