@@ -29,7 +29,7 @@ const CLIP = 160;
 const EMBED_ESTIMATOR: EstimatorName = 'upperMid';
 const LAYOUT_LABEL = 'robust-pairs';
 /** Fewer carrier units per coded bit than this and the profile is not offered. */
-const MIN_UNITS_PER_BIT = 3;
+const MIN_UNITS_PER_BIT = 1;
 
 interface Layout {
   readonly halfColumns: number;
