@@ -280,6 +280,13 @@ export function walkPart10(bytes: Uint8Array): WalkedFile {
     return { transferSyntaxUid, transferSyntax, datasetOffset, elements: [] };
   }
   const elements: WalkedElement[] = [];
-  skipElements(c, datasetOffset, transferSyntax.explicitVr, 0, false, elements);
+  try {
+    skipElements(c, datasetOffset, transferSyntax.explicitVr, 0, false, elements);
+  } catch (error) {
+    // Bytes after a complete Pixel Data element (stray padding, a cut signature) are kept as they
+    // are and never read: only what comes before Pixel Data, and Pixel Data itself, must be sound.
+    const pixelDataComplete = elements.some((e) => e.tag === TAG.PixelData);
+    if (!pixelDataComplete) throw error;
+  }
   return { transferSyntaxUid, transferSyntax, datasetOffset, elements };
 }

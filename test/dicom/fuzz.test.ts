@@ -54,3 +54,28 @@ describe('readDicomImage on damaged files', () => {
     );
   });
 });
+
+describe('bytes after Pixel Data', () => {
+  it('tolerates trailing garbage after a complete Pixel Data element and keeps it on write', async () => {
+    const { writeDicomFrames } = await import('../../src/dicom');
+    const original = readData('formats/pydicom-test-files/MR_small.dcm');
+    const withTail = new Uint8Array(original.length + 7);
+    withTail.set(original);
+    withTail.set([0, 0, 0, 0, 0x41, 0x42, 0x43], original.length);
+    const image = readDicomImage(withTail);
+    expect(image.frames).toHaveLength(1);
+    const frames = image.frames.map((f) => ({ ...f, samples: f.samples.map((v) => v + 1) }));
+    const written = writeDicomFrames(withTail, image, frames);
+    expect(
+      Buffer.compare(written.subarray(original.length), withTail.subarray(original.length)),
+    ).toBe(0);
+  });
+
+  it('still refuses a file cut inside Pixel Data', () => {
+    const original = readData('formats/pydicom-test-files/MR_small.dcm');
+    const { offset } = readDicomImage(original).pixelData;
+    expect(outcome(original.slice(0, offset + 100))).toBe('TRUNCATED_FILE');
+    // MR_small ends with Data Set Trailing Padding (FFFC,FFFC): cut there, the image is whole.
+    expect(outcome(original.slice(0, original.length - 10))).toBe('ok');
+  });
+});
