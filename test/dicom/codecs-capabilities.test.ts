@@ -59,6 +59,9 @@ const MONO = (bitsAllocated: number, bitsStored: number, signed: boolean): Frame
 });
 const FORMATS: readonly (readonly [string, FrameInfo])[] = [
   ['8-bit unsigned', MONO(8, 8, false)],
+  ['8-bit signed', MONO(8, 8, true)],
+  ['8 of 16 bits unsigned', MONO(16, 8, false)],
+  ['7 of 8 bits unsigned', MONO(8, 7, false)],
   ['12 of 16 bits unsigned', MONO(16, 12, false)],
   ['16-bit signed', MONO(16, 16, true)],
   ['12 of 16 bits signed', MONO(16, 12, true)],

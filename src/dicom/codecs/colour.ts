@@ -58,7 +58,7 @@ export function colourPolicy(
   return refuse(`photometric interpretation [${p}] has no defined carrier`);
 }
 
-/** Byte offset of sample `s` of the carrier for pixel `i` (row-major), per carrier layout. */
+/** Index (in samples of the native frame) of the carrier sample of pixel `i` (row-major). */
 function carrierIndex(carrier: ColourCarrier, i: number, columns: number): number {
   switch (carrier) {
     case 'monochrome':

@@ -181,8 +181,13 @@ export async function decodeFrame(
   if (operation === undefined)
     throw codecError('CODEC_UNAVAILABLE', `no decoder for ${capability.name}`);
   await initializeCodecs();
+  // The 8-bit JPEG decoder writes one byte per sample but spaces rows by Bits Allocated: ask it for
+  // 8-bit rows and widen them afterwards (normalise).
+  const narrow =
+    capability.family === 'jpeg' && info.bitsAllocated === 16 && (header?.precision ?? 16) <= 8;
+  const codecInfo = narrow ? { ...info, bitsAllocated: 8 } : info;
   return normalise(
-    runNative(operation, frame, info, info.photometricInterpretation, {}),
+    runNative(operation, frame, codecInfo, info.photometricInterpretation, {}),
     info,
     header,
   );
@@ -255,12 +260,25 @@ export async function encodeFrame(
       `the native frame has [${native.length}] bytes, [${nativeFrameLength(info)}] expected`,
     );
   }
-  const jpegLossless = capability.family === 'jpeg';
-  const canonical = canonicalFrame(native, info, jpegLossless ? 'masked' : 'sign-extended');
-  if (capability.family === 'encapsulated-uncompressed') return canonical;
-  if (capability.family === 'deflated-frame') return new Uint8Array(deflateRawSync(canonical));
+  const family = capability.family;
+  if (family === 'encapsulated-uncompressed') return canonicalFrame(native, info, 'sign-extended');
+  if (family === 'deflated-frame') {
+    return new Uint8Array(deflateRawSync(canonicalFrame(native, info, 'sign-extended')));
+  }
+  // JPEG lossless codes unsigned samples of Bits Stored bits (T.81 H.1), and the JPEG 2000 coder
+  // reads samples of 8 bits or less as unsigned bytes: both get the stored bits, unsigned, and the
+  // DICOM header keeps the sign. Both also want one byte per sample for 8 bits or less.
+  const unsignedCoding = family === 'jpeg' || (family === 'jpeg-2000' && info.bitsStored <= 8);
+  const narrow = unsignedCoding && info.bitsAllocated === 16 && info.bitsStored <= 8;
+  const canonical = canonicalFrame(native, info, unsignedCoding ? 'masked' : 'sign-extended');
+  const input = narrow ? canonical.filter((_, i) => i % 2 === 0) : canonical;
+  const codecInfo = {
+    ...info,
+    ...(unsignedCoding ? { signed: false } : {}),
+    ...(narrow ? { bitsAllocated: 8 } : {}),
+  };
   if (
-    (capability.family === 'jpeg-2000' || capability.family === 'htj2k') &&
+    (family === 'jpeg-2000' || family === 'htj2k') &&
     info.samplesPerPixel === 3 &&
     info.bitsAllocated !== 8
   ) {
@@ -271,9 +289,7 @@ export async function encodeFrame(
   }
   const { operation, parameters } = encodeCall(capability, info, options);
   await initializeCodecs();
-  // JPEG lossless codes unsigned samples of Bits Stored bits (T.81 H.1); the DICOM header keeps the sign.
-  const codecInfo = jpegLossless ? { ...info, signed: false } : info;
-  return runNative(operation, canonical, codecInfo, nativePhotometric(info), parameters);
+  return runNative(operation, input, codecInfo, nativePhotometric(info), parameters);
 }
 
 /**
