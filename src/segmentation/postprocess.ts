@@ -102,18 +102,64 @@ export function refineEdge(
     (medianIn + histogramMedian(outside, nOut)) / 2,
     medianIn - REFINE_MIN_CONTRAST,
   );
-  const refined = new Uint8Array(mask.length);
+  // The result is the core (the eroded mask) plus the band pixels that pass the threshold and connect
+  // to the core through other such pixels: a flood through the band alone, not the whole body.
+  const n = mask.length;
+  const out = new Uint8Array(n);
+  const candidate = new Uint8Array(n);
+  const list: number[] = [];
   let anyCore = false;
-  for (let i = 0; i < mask.length; i++) {
-    if (eroded[i] !== 0) anyCore = true;
-    const inBand = dilated[i] !== 0 && eroded[i] === 0;
-    refined[i] = inBand
-      ? (intensity[i] as number) >= threshold && threshold > 0
-        ? 1
-        : 0
-      : (mask[i] as number);
+  for (let i = 0; i < n; i++) {
+    if (eroded[i] !== 0) {
+      out[i] = 1;
+      anyCore = true;
+    } else if (dilated[i] !== 0 && threshold > 0 && (intensity[i] as number) >= threshold) {
+      candidate[i] = 1;
+      list.push(i);
+    }
   }
-  return keepTouching(refined, anyCore ? eroded : mask, rows, columns);
+  if (!anyCore) {
+    // A mask thinner than the inside band: keep what connects to the model's own pixels.
+    for (const i of list) out[i] = 1;
+    return keepTouching(out, mask, rows, columns);
+  }
+  const stack = new Int32Array(list.length);
+  let top = 0;
+  for (const i of list) {
+    if (touches(out, i, rows, columns)) {
+      candidate[i] = 0;
+      out[i] = 1;
+      stack[top++] = i;
+    }
+  }
+  while (top > 0) {
+    const i = stack[--top] as number;
+    const y = (i / columns) | 0;
+    const x = i - y * columns;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(rows - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(columns - 1, x + 1); xx++) {
+        const j = yy * columns + xx;
+        if (candidate[j] !== 0) {
+          candidate[j] = 0;
+          out[j] = 1;
+          stack[top++] = j;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether pixel i has an 8-neighbour set in `mask`. */
+function touches(mask: Uint8Array, i: number, rows: number, columns: number): boolean {
+  const y = (i / columns) | 0;
+  const x = i - y * columns;
+  for (let yy = Math.max(0, y - 1); yy <= Math.min(rows - 1, y + 1); yy++) {
+    for (let xx = Math.max(0, x - 1); xx <= Math.min(columns - 1, x + 1); xx++) {
+      if (mask[yy * columns + xx] !== 0) return true;
+    }
+  }
+  return false;
 }
 
 function histogramMedian(hist: Uint32Array, n: number): number {
@@ -168,7 +214,7 @@ export function keepTouching(
   }
   while (top > 0) {
     const i = stack[--top] as number;
-    const y = Math.floor(i / columns);
+    const y = (i / columns) | 0;
     const x = i - y * columns;
     for (let dy = -1; dy <= 1; dy++) {
       const yy = y + dy;
@@ -209,7 +255,7 @@ export function fillHoles(mask: Uint8Array, rows: number, columns: number): Uint
   }
   while (top > 0) {
     const i = stack[--top] as number;
-    const y = Math.floor(i / columns);
+    const y = (i / columns) | 0;
     const x = i - y * columns;
     if (x > 0) push(i - 1);
     if (x < columns - 1) push(i + 1);

@@ -61,11 +61,27 @@ export function normaliseFrame(
     b = invert ? (maxStored + minStored) * scale : 0;
   }
   const floor = context.modality === 'CT' ? 0 : Math.round(255 * options.noiseFloor);
+  const level = (v: number): number => {
+    const y = Math.round(v * a + b);
+    return y < floor || y <= 0 ? 0 : y >= 255 ? 255 : y;
+  };
+  // Stored samples span at most 2^16 values in practice: a lookup table makes the per-pixel work one
+  // load (and keeps 8000 x 8000 frames fast).
+  let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    if (padding !== undefined && padding[i] !== 0) continue;
-    const y = Math.round((samples[i] as number) * a + b);
-    out[i] = y < floor || y <= 0 ? 0 : y >= 255 ? 255 : y;
+    const v = samples[i] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
+  if (n > 0 && max - min < 1 << 20) {
+    const lut = new Uint8Array(max - min + 1);
+    for (let v = min; v <= max; v++) lut[v - min] = level(v);
+    for (let i = 0; i < n; i++) out[i] = lut[(samples[i] as number) - min] as number;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = level(samples[i] as number);
+  }
+  if (padding !== undefined) for (let i = 0; i < n; i++) if (padding[i] !== 0) out[i] = 0;
   return out;
 }
 
