@@ -158,6 +158,7 @@ describe('refusals', () => {
     ['32-bit', { ...MONO(16, 16, false), bitsAllocated: 32, bitsStored: 32 }],
     ['two samples', { ...MONO(8, 8, false), samplesPerPixel: 2 }],
     ['no rows', { ...MONO(8, 8, false), rows: 0 }],
+    ['30000 x 30000 x 16-bit', { ...MONO(16, 16, false), rows: 30000, columns: 30000 }],
   ])('refuses a %s image with CODEC_UNSUPPORTED_IMAGE', async (_what, info) => {
     expect(
       await codeOfCall(() => decodeFrame('1.2.840.10008.1.2.5', new Uint8Array(64), info)),

@@ -16,6 +16,12 @@ export interface FrameInfo {
   readonly photometricInterpretation: string;
 }
 
+/**
+ * The largest native frame the codecs will produce (512 MiB: a 16-bit 16384 x 16384 frame), so that a
+ * small hostile frame cannot make a codec allocate gigabytes.
+ */
+export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+
 export function bytesPerSample(info: FrameInfo): number {
   return info.bitsAllocated / 8;
 }
@@ -52,6 +58,12 @@ export function checkFrameInfo(info: FrameInfo): void {
   }
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
     throw codecError('CODEC_UNSUPPORTED_IMAGE', `Samples per Pixel [${samplesPerPixel}]`);
+  }
+  if (nativeFrameLength(info) > MAX_FRAME_BYTES) {
+    throw codecError(
+      'CODEC_UNSUPPORTED_IMAGE',
+      `a [${rows}x${columns}x${samplesPerPixel}] frame needs more than [${MAX_FRAME_BYTES}] bytes`,
+    );
   }
 }
 
