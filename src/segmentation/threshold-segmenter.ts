@@ -49,6 +49,12 @@ const HIGH_PERCENTILE = 0.995;
  * put under the embedding where Otsu did not.
  */
 const BODY_FRACTION = 0.04;
+/**
+ * Below this range (stored units) between the 0.5th percentile and the brightest pixel an image is
+ * flat: nothing in it is an object. Above the +-1..3 units that the fidelity and paper profiles
+ * add, so that embedding into an empty field never makes an object appear.
+ */
+const MIN_CONTRAST = 8;
 
 function scaledRadius(rows: number, columns: number, at512: number): number {
   return Math.max(1, Math.round((Math.min(rows, columns) / 512) * at512));
@@ -125,12 +131,13 @@ function percentileForeground(frame: PixelFrame, context: SegmentationContext): 
     counts[idx] = (counts[idx] ?? 0) + 1;
   }
   const lo = histogramPercentile(counts, total, min, LOW_PERCENTILE);
-  const hi = histogramPercentile(counts, total, min, HIGH_PERCENTILE);
-  if (hi <= lo) {
-    // Flat image (or nearly): whatever stands above the flat level is the object.
-    for (let i = 0; i < n; i++) {
-      fg[i] = !(pad !== undefined && pad[i]) && sign * (samples[i] ?? 0) > lo ? 1 : 0;
-    }
+  // A small object (under 0.5% of the image) on a flat field leaves p99.5 at the field's level:
+  // then the object's own maximum sets the range.
+  const p995 = histogramPercentile(counts, total, min, HIGH_PERCENTILE);
+  const hi = p995 - lo >= MIN_CONTRAST ? p995 : max;
+  if (hi - lo < MIN_CONTRAST) {
+    // Flat (an empty field, or only the embedding's +-1 on one): no object, and the embedding
+    // cannot create one.
     return { fg, strong: fg };
   }
   const normalised = new Float64Array(n);

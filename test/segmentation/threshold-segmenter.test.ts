@@ -168,6 +168,29 @@ describe('threshold segmenter edge cases', () => {
     expect(fraction(mask.data)).toBe(0);
   });
 
+  it('a flat MR stays without object when the embedding adds +-1', () => {
+    const flat = frameOf(96, 128, () => 0);
+    const nudged = frameOf(96, 128, (i) => (i % 5 === 0 ? 1 : 0));
+    expect(fraction(segmentByThreshold(flat, mr).data)).toBe(0);
+    expect(fraction(segmentByThreshold(nudged, mr).data)).toBe(0);
+  });
+
+  it('finds a small bright object on a flat field (under 0.5% of the pixels)', () => {
+    // 16x16 = 256 pixels of 256x256 (0.39%), above the speck size (0.1%).
+    const spot = (i: number): boolean => {
+      const y = Math.floor(i / 256);
+      const x = i % 256;
+      return y >= 100 && y < 116 && x >= 50 && x < 66;
+    };
+    const mask = segmentByThreshold(
+      frameOf(256, 256, (i) => (spot(i) ? 900 : 0)),
+      mr,
+    );
+    let inside = 0;
+    for (let i = 0; i < mask.data.length; i++) if (spot(i) && mask.data[i]) inside++;
+    expect(inside).toBe(256);
+  });
+
   it('an all-body CT is all significant', () => {
     const mask = segmentByThreshold(
       frameOf(64, 64, () => 1064),
