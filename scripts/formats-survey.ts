@@ -227,6 +227,13 @@ decode identically in dcmtk (\`test/dicom/codecs.test.ts\`). Facts found on the 
   container; the header keeps Pixel Representation), as a stored-bits value.
 - Costs on a 512x512 CT slice (\`npm run bench -- codecs\`, this machine): encode + verify 15 ms (RLE),
   24 ms (JPEG lossless), 47 ms (JPEG-LS), 126 ms (JPEG 2000), 22 ms (HTJ2K), 430 ms (JPEG XL).
+- Orthanc 1.10.1 (Debian, DCMTK inside) stores our re-encoded RLE, JPEG-LS, JPEG lossless and JPEG 2000
+  files byte-identical, and when asked on WADO-RS retrieve (Accept transfer-syntax Explicit VR Little
+  Endian, whole instance or single frame) transcodes RLE, JPEG-LS and JPEG lossless to exactly the
+  pixels we embedded (\`test/formats/orthanc-codecs.test.ts\`). It has no JPEG 2000 decoder: asked to
+  transcode a JPEG 2000 instance it answers 500, so the gateway must decode those itself when a client
+  asks for another syntax. Files without Patient/Study attributes are refused by Orthanc ("Inexistent tag").
+- Frames whose native size would exceed 512 MiB are refused before a codec allocates anything.
 - 1-bit (SEG) and 32-bit (RT Dose) pixel data are outside the codecs (\`CODEC_UNSUPPORTED_IMAGE\`).
 - Each compressed frame's own header (JPEG SOF/SOS, JPEG-LS SOF55, J2K SIZ/COD, RLE segment table) is
   checked against the DICOM header before a codec runs (\`CODEC_FRAME_MISMATCH\`), and tells whether the
