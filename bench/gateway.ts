@@ -4,17 +4,29 @@
  *   Orthanc's DICOMweb plugin, through the gateway with a passthrough rule, and through it with
  *   embedding (fidelity profile, worker pool);
  * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway.
- * Median of several rounds; the study is deleted between rounds so every round really stores.
+ * The gateway runs in its own process (`start --external-orthanc`), as in production. Median of
+ * several interleaved rounds; the study is deleted before each STOW round so that every round
+ * really stores. Beside the measured rates, the CPU time per instance (clients, gateway with its
+ * workers, Orthanc) gives the rate two otherwise idle cores would reach: on a shared machine the
+ * measured rates move with the load, the CPU cost does not.
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
-import { createIdentityEngine } from '../src/gateway/identity/create-identity-engine';
+import { generateHs256Secret, mintToken } from '../src/gateway/auth/credentials';
+import type { Role } from '../src/gateway/auth/types';
 import { readInstanceHeader } from '../src/gateway/stow/read-instance-header';
 import { createSegmenter } from '../src/segmentation/create-segmenter';
 import type { SegmenterName } from '../src/segmentation/segmenter';
-import { DATA_DIR, multipartBody, PASSTHROUGH_RULES, startHarness } from '../test/gateway/harness';
-import type { Harness } from '../test/gateway/harness';
+import { generateKeyRing, serializeKeyRing } from '../src/stego/key-ring';
+import { DATA_DIR, multipartBody, PASSTHROUGH_RULES } from '../test/gateway/harness';
 import { startTestOrthanc } from '../test/helpers/orthanc';
 import type { TestOrthanc } from '../test/helpers/orthanc';
 
@@ -25,6 +37,29 @@ const ROUNDS = 5;
 interface Figures {
   readonly instancesPerSec: number;
   readonly mbPerSec: number;
+  /** CPU time (this process, its worker threads and Orthanc) per instance, milliseconds. */
+  readonly cpuMsPerInstance: number;
+}
+
+interface Sample {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+/** Orthanc's pid and the gateway processes' in use, for their share of the CPU (Linux /proc). */
+let orthancPid: number | undefined;
+let gatewayPids: number[] = [];
+
+/** CPU seconds used so far by a process (all its threads), from /proc/PID/stat. */
+function processCpuSeconds(pid: number): number {
+  try {
+    // Fields 14 and 15 (counted after the parenthesised name): utime and stime in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function median(values: readonly number[]): number {
@@ -35,9 +70,17 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** Runs `task` on every item with CLIENTS in parallel; returns the seconds it took. */
-async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<number> {
+/** CPU seconds used so far by this process (all threads), Orthanc and the gateway in use. */
+function cpuSeconds(): number {
+  const own = process.cpuUsage();
+  const others = [...(orthancPid === undefined ? [] : [orthancPid]), ...gatewayPids];
+  return (own.user + own.system) / 1e6 + others.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+}
+
+/** Runs `task` on every item with CLIENTS in parallel; returns the seconds and CPU it took. */
+async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<Sample> {
   const started = process.hrtime.bigint();
+  const cpuBefore = cpuSeconds();
   let next = 0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -48,7 +91,10 @@ async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): 
       }
     }),
   );
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    cpuSeconds: cpuSeconds() - cpuBefore,
+  };
 }
 
 async function deleteStudy(orthanc: TestOrthanc, studyUid: string): Promise<void> {
@@ -69,23 +115,64 @@ async function deleteStudy(orthanc: TestOrthanc, studyUid: string): Promise<void
   }
 }
 
+/**
+ * The clients: node:http with kept-alive connections for every target alike. (Orthanc announces
+ * `Keep-Alive: timeout=1`, which Node's and undici's agents take as "never reuse"; the client
+ * keeps them anyway so that the direct baseline does not pay a TCP connection per request.)
+ */
+const clientAgent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
+(clientAgent as unknown as { keepSocketAlive: (socket: Socket) => boolean }).keepSocketAlive = (
+  socket,
+) => {
+  socket.setTimeout(500);
+  return true;
+};
+
+function send(
+  url: string,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method,
+        agent: clientAgent,
+        headers: body === undefined ? headers : { ...headers, 'Content-Length': body.length },
+      },
+      (response) => {
+        response.on('data', () => undefined);
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 async function stowRound(
   url: string,
   authorization: string,
   files: readonly Buffer[],
   orthanc: TestOrthanc,
   studyUid: string,
-): Promise<number> {
+): Promise<Sample> {
   await deleteStudy(orthanc, studyUid);
   return timed(files, async (file) => {
     const { body, contentType } = multipartBody([file]);
-    const response = await fetch(`${url}/studies`, {
-      method: 'POST',
+    const status = await send(
+      `${url}/studies`,
+      'POST',
+      {
+        'Content-Type': contentType,
+        Authorization: authorization,
+      },
       body,
-      headers: { 'Content-Type': contentType, Authorization: authorization },
-    });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`STOW answered ${response.status}`);
+    );
+    if (status !== 200) throw new Error(`STOW answered ${status}`);
   });
 }
 
@@ -93,43 +180,51 @@ async function wadoRound(
   url: string,
   authorization: string,
   paths: readonly string[],
-): Promise<number> {
+): Promise<Sample> {
   return timed(paths, async (instancePath) => {
-    const response = await fetch(`${url}${instancePath}`, {
-      headers: {
-        Accept: 'multipart/related; type="application/dicom"',
-        // Orthanc gzips when asked (fetch asks by default), which would slow the baseline down.
-        'Accept-Encoding': 'identity',
-        Authorization: authorization,
-      },
+    const status = await send(`${url}${instancePath}`, 'GET', {
+      Accept: 'multipart/related; type="application/dicom"',
+      Authorization: authorization,
     });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`WADO answered ${response.status}`);
+    if (status !== 200) throw new Error(`WADO answered ${status}`);
   });
 }
 
 /** Rounds of each scenario interleaved, so that load from elsewhere hits them alike. */
 async function interleaved(
-  scenarios: readonly (() => Promise<number>)[],
+  scenarios: readonly (() => Promise<Sample>)[],
   instances: number,
   bytes: number,
 ): Promise<Figures[]> {
-  const seconds: number[][] = scenarios.map(() => []);
+  const samples: Sample[][] = scenarios.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, scenario] of scenarios.entries()) seconds[i]?.push(await scenario());
+    for (const [i, scenario] of scenarios.entries()) samples[i]?.push(await scenario());
   }
-  return seconds.map((s) => {
-    const m = median(s);
-    return { instancesPerSec: instances / m, mbPerSec: bytes / 1e6 / m };
+  return samples.map((s) => {
+    const seconds = median(s.map((x) => x.seconds));
+    return {
+      instancesPerSec: instances / seconds,
+      mbPerSec: bytes / 1e6 / seconds,
+      cpuMsPerInstance: (median(s.map((x) => x.cpuSeconds)) * 1000) / instances,
+    };
   });
+}
+
+/** Instances per second two otherwise idle cores would give at this CPU cost. */
+function cpuBound(figures: Figures): number {
+  return (2 * 1000) / figures.cpuMsPerInstance;
 }
 
 function line(label: string, figures: Figures, baseline?: Figures): string {
   const ratio =
     baseline === undefined
       ? ''
-      : `   ${(figures.instancesPerSec / baseline.instancesPerSec).toFixed(2)}x direct`;
-  return `${label.padEnd(34)} ${figures.instancesPerSec.toFixed(1).padStart(7)} instances/s ${figures.mbPerSec.toFixed(1).padStart(7)} MB/s${ratio}`;
+      : `   ${(figures.instancesPerSec / baseline.instancesPerSec).toFixed(2)}x direct measured, ${(cpuBound(figures) / cpuBound(baseline)).toFixed(2)}x CPU-bound`;
+  return (
+    `${label.padEnd(30)} ${figures.instancesPerSec.toFixed(1).padStart(6)} inst/s ` +
+    `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(1).padStart(6)} CPU ms/inst ` +
+    `(CPU-bound on 2 idle cores: ${cpuBound(figures).toFixed(0).padStart(4)} inst/s)${ratio}`
+  );
 }
 
 async function segmenterHere(): Promise<SegmenterName> {
@@ -160,82 +255,90 @@ export async function run(): Promise<void> {
   console.log(
     `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds; embedding: fidelity, ${segmenter}, 2 worker threads`,
   );
+  console.log(
+    `CPU ms/inst = clients + gateway process (with its worker threads) + Orthanc, the cost whatever else runs; CPU-bound = 2000 / that. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
+  );
 
   const orthanc = await startTestOrthanc();
-  let passthrough: Harness | undefined;
-  let embedding: Harness | undefined;
+  orthancPid = orthanc.pid;
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'stego-bench-'));
+  const gateways: GatewayProcess[] = [];
   try {
-    passthrough = await startHarness({
-      rules: PASSTHROUGH_RULES,
-      engine: createIdentityEngine,
-      orthanc,
-      config: (base) => ({ ...base, logLevel: 'warn' }),
+    const secret = generateHs256Secret();
+    const keyRingFile = path.join(tempDir, 'keys.json');
+    await writeFile(
+      keyRingFile,
+      JSON.stringify(serializeKeyRing(generateKeyRing((n) => randomBytes(n), 'bench-key'))),
+    );
+    const rulesFile = path.join(tempDir, 'passthrough.yaml');
+    await writeFile(rulesFile, PASSTHROUGH_RULES);
+    const configFor = (name: string, embedding: Record<string, unknown>): unknown => ({
+      http: { host: '127.0.0.1', port: 0 },
+      upstreams: {
+        orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+      },
+      embedding: { keyRingFile, defaultSegmenter: segmenter, ...embedding },
+      auth: { jwt: { hs256Secret: secret } },
+      audit: { kind: 'sqlite', path: path.join(tempDir, `audit-${name}.sqlite`) },
+      logLevel: 'warn',
     });
-    embedding = await startHarness({
-      engine: createIdentityEngine,
-      orthanc,
-      config: (base) => ({
-        ...base,
-        logLevel: 'warn',
-        embedding: { ...base.embedding, defaultSegmenter: segmenter, workers: 2 },
-      }),
-    });
+    const passthrough = await spawnGateway(
+      tempDir,
+      'passthrough',
+      configFor('passthrough', { rulesFile, workers: 1 }),
+    );
+    gateways.push(passthrough);
+    const embedding = await spawnGateway(
+      tempDir,
+      'embedding',
+      configFor('embedding', { workers: 2 }),
+    );
+    gateways.push(embedding);
+    const token = (roles: Role[]) => mintToken({ secret, subject: 'bench', roles });
+    const modalityAuth = `Bearer ${await token(['modality'])}`;
+    const viewerAuth = `Bearer ${await token(['viewer'])}`;
+
     const orthancDicomWeb = `${orthanc.url}/dicom-web`;
     const totalBytes = files.reduce((n, f) => n + f.length, 0);
-    const passthroughAuth = `Bearer ${passthrough.tokens.modality}`;
-    const embeddingAuth = `Bearer ${embedding.tokens.modality}`;
-    const gatewayUrl = passthrough.gateway.url;
-    const embeddingUrl = embedding.gateway.url;
-    const [direct, viaPassthrough, viaEmbedding] = await interleaved(
+    gatewayPids = [];
+    // Warm-up (JIT, ONNX sessions, connections), not measured.
+    await stowRound(passthrough.url, modalityAuth, files, orthanc, studyUid);
+    await stowRound(embedding.url, modalityAuth, files, orthanc, studyUid);
+    // Rounds interleaved; each scenario's CPU counts the gateway process it goes through.
+    const viaGateway = async (gateway: GatewayProcess): Promise<Sample> => {
+      gatewayPids = [gateway.pid];
+      return stowRound(gateway.url, modalityAuth, files, orthanc, studyUid);
+    };
+    const [directAgain, viaPassthrough, viaEmbedding] = await interleaved(
       [
-        () => stowRound(orthancDicomWeb, orthanc.authorization, files, orthanc, studyUid),
-        () => stowRound(gatewayUrl, passthroughAuth, files, orthanc, studyUid),
-        () => stowRound(embeddingUrl, embeddingAuth, files, orthanc, studyUid),
+        async () => {
+          gatewayPids = [];
+          return stowRound(orthancDicomWeb, orthanc.authorization, files, orthanc, studyUid);
+        },
+        () => viaGateway(passthrough),
+        () => viaGateway(embedding),
       ],
       files.length,
       totalBytes,
     );
-    if (direct === undefined || viaPassthrough === undefined || viaEmbedding === undefined) {
+    if (directAgain === undefined || viaPassthrough === undefined || viaEmbedding === undefined) {
       throw new Error('missing figures');
     }
-    // The pipeline alone, in this thread, one instance after the other: the cost the gateway's
-    // two workers share.
-    const engine = await createIdentityEngine(
-      { ...embedding.config, embedding: { ...embedding.config.embedding, workers: 0 } },
-      embedding.gateway.logger,
-    );
-    const alone: number[] = [];
-    for (const file of files.slice(0, 10)) {
-      const started = process.hrtime.bigint();
-      const outcome = await engine.embed(file, {
-        profile: 'fidelity',
-        segmenter,
-        marginPx: 4,
-        uidPolicy: 'keep',
-      });
-      if (!outcome.ok) throw new Error(`embedding failed: ${outcome.code}`);
-      alone.push(Number(process.hrtime.bigint() - started) / 1e9);
-    }
-    await engine.close();
-    const aloneRate = 1 / median(alone);
-    const twoCores: Figures = {
-      instancesPerSec: 2 * aloneRate,
-      mbPerSec: (2 * aloneRate * (files[0]?.length ?? 0)) / 1e6,
-    };
 
-    console.log(line('STOW-RS direct to Orthanc', direct));
-    console.log(line('STOW-RS gateway, passthrough', viaPassthrough, direct));
-    console.log(line('STOW-RS gateway, embedding', viaEmbedding, direct));
-    console.log(
-      `${line('embedding alone x 2 cores (bound)', twoCores)}   gateway embedding = ${(viaEmbedding.instancesPerSec / twoCores.instancesPerSec).toFixed(2)}x this bound (${(median(alone) * 1000).toFixed(0)} ms per instance on one thread)`,
-    );
-
-    // The study as the last round stored it (embedded): same bytes for both.
-    const viewerAuth = `Bearer ${passthrough.tokens.viewer}`;
+    console.log(line('STOW-RS direct to Orthanc', directAgain));
+    console.log(line('STOW-RS gateway, passthrough', viaPassthrough, directAgain));
+    console.log(line('STOW-RS gateway, embedding', viaEmbedding, directAgain));
+    // The study as the last round stored it: the same bytes both ways.
     const [wadoDirect, wadoGateway] = await interleaved(
       [
-        () => wadoRound(orthancDicomWeb, orthanc.authorization, instancePaths),
-        () => wadoRound(gatewayUrl, viewerAuth, instancePaths),
+        async () => {
+          gatewayPids = [];
+          return wadoRound(orthancDicomWeb, orthanc.authorization, instancePaths);
+        },
+        async () => {
+          gatewayPids = [passthrough.pid];
+          return wadoRound(passthrough.url, viewerAuth, instancePaths);
+        },
       ],
       files.length,
       totalBytes,
@@ -244,10 +347,54 @@ export async function run(): Promise<void> {
     console.log(line('WADO-RS direct from Orthanc', wadoDirect));
     console.log(line('WADO-RS through the gateway', wadoGateway, wadoDirect));
   } finally {
-    await embedding?.stop();
-    await passthrough?.stop();
+    clientAgent.destroy();
+    for (const gateway of gateways) await gateway.stop();
     await orthanc.stop();
+    await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+interface GatewayProcess {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway in its own process (`stego-gateway start --external-orthanc`), as in production: it
+ * must not share this process's event loop with the benchmark's clients.
+ */
+async function spawnGateway(dir: string, name: string, config: unknown): Promise<GatewayProcess> {
+  const configFile = path.join(dir, `${name}.json`);
+  await writeFile(configFile, JSON.stringify(config));
+  const root = path.resolve(__dirname, '..');
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      require.resolve('tsx/cjs'),
+      path.join(root, 'src/cli/main.ts'),
+      'start',
+      '--external-orthanc',
+      '--config',
+      configFile,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    void exited.then(() => reject(new Error(`gateway [${name}] exited during start`)));
+  });
+  const { url } = JSON.parse(line) as { url: string };
+  return {
+    url,
+    pid: child.pid ?? 0,
+    async stop(): Promise<void> {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 if (require.main === module) {

@@ -16,6 +16,8 @@ export interface TestOrthanc {
   readonly username: string;
   readonly password: string;
   readonly storageDir: string;
+  /** The Orthanc process (start.sh execs it). */
+  readonly pid: number | undefined;
   /** `Authorization: Basic ...` for direct calls. */
   readonly authorization: string;
   stop(): Promise<void>;
@@ -38,7 +40,7 @@ export async function startTestOrthanc(options: TestOrthancOptions = {}): Promis
     extraConfigFiles.push(file);
   }
   const [httpPort, dicomPort] = [await freePort(), await freePort()];
-  const process = await startOrthancProcess({
+  const orthancProcess = await startOrthancProcess({
     storageDir,
     httpPort,
     dicomPort,
@@ -48,15 +50,16 @@ export async function startTestOrthanc(options: TestOrthancOptions = {}): Promis
     ...(options.aet === undefined ? {} : { aet: options.aet }),
   });
   return {
-    url: process.url,
+    url: orthancProcess.url,
     httpPort,
     dicomPort,
     username,
     password,
     storageDir,
+    pid: orthancProcess.pid,
     authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
     async stop(): Promise<void> {
-      await process.stop();
+      await orthancProcess.stop();
       await rm(storageDir, { recursive: true, force: true });
     },
   };

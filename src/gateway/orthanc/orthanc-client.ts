@@ -8,6 +8,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 
 import { StegoGatewayError } from '../../stego/errors';
@@ -64,6 +66,24 @@ export interface UpstreamResponse {
   readonly body: IncomingMessage;
 }
 
+/** How long an idle connection to Orthanc is kept: well within Orthanc's own 1 s keep-alive. */
+const IDLE_SOCKET_MS = 500;
+
+/**
+ * Orthanc 1.10 answers `Keep-Alive: timeout=1`; Node's agent subtracts a 1 s safety margin from
+ * that and then never reuses the connection, so every request would open a new TCP connection
+ * (measured: half the gateway's CPU per WADO-RS instance). Keep idle sockets for 500 ms instead;
+ * a request that still meets a connection Orthanc just closed is retried once (see request()).
+ */
+function keepOrthancSocketAlive(socket: Duplex): boolean {
+  if (socket instanceof Socket) {
+    socket.setKeepAlive(true, IDLE_SOCKET_MS);
+    socket.unref();
+    socket.setTimeout(IDLE_SOCKET_MS);
+  }
+  return true;
+}
+
 export class OrthancClient {
   private readonly agent: http.Agent;
   private readonly base: URL;
@@ -76,6 +96,9 @@ export class OrthancClient {
     this.base = new URL(config.url);
     const Agent = this.base.protocol === 'https:' ? https.Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+    // @types/node declares keepSocketAlive as returning void; Node uses its boolean.
+    (this.agent as unknown as { keepSocketAlive: (socket: Duplex) => boolean }).keepSocketAlive =
+      keepOrthancSocketAlive;
     this.authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
   }
 
@@ -268,6 +291,7 @@ export class OrthancClient {
     path: string,
     headers: Readonly<Record<string, string>>,
     body?: Uint8Array,
+    retried = false,
   ): Promise<{ response: IncomingMessage }> {
     const transport = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -289,7 +313,19 @@ export class OrthancClient {
         (response) => resolve({ response }),
       );
       request.on('timeout', () => request.destroy(new Error('Orthanc did not answer in time')));
-      request.on('error', (cause) => reject(unavailable(cause)));
+      request.on('error', (cause: NodeJS.ErrnoException) => {
+        // A kept-alive connection Orthanc closed at the same moment: the request never reached
+        // it, so sending it again on a fresh connection is safe (Node's documented pattern).
+        if (
+          !retried &&
+          request.reusedSocket &&
+          ['ECONNRESET', 'EPIPE'].includes(cause.code ?? '')
+        ) {
+          this.request(method, path, headers, body, true).then(resolve, reject);
+          return;
+        }
+        reject(unavailable(cause));
+      });
       request.end(
         body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
       );
