@@ -5,9 +5,8 @@ Reproducible: seeded (numpy, torch, workers); the learning rate follows a cosine
 (--minutes) or an iteration budget (--iters), whichever is given. Works with torch 1.13 /
 torchvision 0.14 (Debian) and torch 2.x (export with dynamo=False).
 
-Input contract (what src/segmentation/preprocess.ts feeds the model): one channel, SIZE x SIZE,
-letterboxed (longest side scaled to SIZE, padded bottom/right with 0), values in [0, 1] quantised to
-1/255:
+Input contract (what src/segmentation/preprocess.ts feeds the model): one channel, the whole frame
+resized (stretched, bilinear) to SIZE x SIZE, values in [0, 1] quantised to 1/255:
   CT: clip((HU + 600) / 1200, 0, 1)    (air, padding and anything below -600 HU read as 0)
   MR: clip(I / p99.5(I), 0, 1)          (p99.5 over the frame's pixels)
 
@@ -110,6 +109,7 @@ class Augmented(torch.utils.data.Dataset):
         self.images = d['images'].astype(np.float32)
         self.masks = d['masks']
         self.modality = d['modality']
+        self.extent = d['extent']
         self.length = length
         self.seed = seed
 
@@ -123,7 +123,7 @@ class Augmented(torch.utils.data.Dataset):
         else:
             k = int(rng.integers(len(self.images)))
             img = self.intensity(rng, self.images[k], self.modality[k] == 'CT')
-            img, mask = self.geometry(rng, img, self.masks[k].astype(np.float32))
+            img, mask = self.geometry(rng, img, self.masks[k].astype(np.float32), self.extent[k])
         img = self.artifacts(rng, img, mask)
         img = np.round(np.clip(img, 0, 1) * 255) / 255
         return torch.from_numpy(img[None].astype(np.float32)), targets(mask)
@@ -153,22 +153,25 @@ class Augmented(torch.utils.data.Dataset):
                 y = np.abs(y + rng.normal(0, rng.uniform(0.003, 0.03), y.shape))
         return y.astype(np.float32)
 
-    def geometry(self, rng, img, mask):
-        s_in = img.shape[0]
+    def geometry(self, rng, img, mask, extent):
+        # The runtime stretches the whole frame to SIZE x SIZE: map the stored frame's extent (h, w)
+        # onto the output, then zoom, rotate, shift and stretch it a little more.
+        h, w = float(extent[0]), float(extent[1])
         ang = rng.uniform(-25, 25) if rng.random() < 0.7 else 0.0
         if rng.random() < 0.15:
             ang += 90 * int(rng.integers(1, 4))
-        scale = math.exp(rng.uniform(math.log(0.65), math.log(1.35)))  # output px per input px * s
-        base = SIZE / s_in
-        z = base * scale
+        scale = math.exp(rng.uniform(math.log(0.65), math.log(1.35)))
+        aspect = math.exp(rng.uniform(math.log(0.8), math.log(1.25)))
+        zy, zx = SIZE / h * scale * aspect, SIZE / w * scale / aspect  # output px per input px
         th = math.radians(ang)
         rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
-        mat = rot / z  # output -> input
+        mat = np.diag([1 / zy, 1 / zx]) @ rot  # output -> input
         c_out = np.array([SIZE / 2, SIZE / 2]) + rng.normal(0, SIZE * 0.08, 2)
         # Centre on the body's centre so crops keep most of it.
         ys, xs = np.nonzero(mask > 0.5)
-        c_in = np.array([ys.mean(), xs.mean()]) if ys.size else np.array([s_in / 2, s_in / 2])
-        c_in = c_in * 0.6 + np.array([s_in / 2, s_in / 2]) * 0.4
+        mid = np.array([h / 2, w / 2])
+        c_in = np.array([ys.mean(), xs.mean()]) if ys.size else mid
+        c_in = c_in * 0.6 + mid * 0.4
         off = c_in - mat @ c_out
         im = ndi.affine_transform(img, mat, off, output_shape=(SIZE, SIZE), order=1, cval=0.0)
         mk = ndi.affine_transform(mask, mat, off, output_shape=(SIZE, SIZE), order=1, cval=0.0) >= 0.5
@@ -236,7 +239,9 @@ def heldout_inputs(npz):
     """The held-out samples exactly as the runtime feeds them (canonical window, no augmentation)."""
     d = np.load(npz)
     out = []
-    for img, mask, mod, src in zip(d['images'].astype(np.float32), d['masks'], d['modality'], d['source']):
+    for img, mask, mod, src, ext in zip(d['images'].astype(np.float32), d['masks'], d['modality'], d['source'],
+                                        d['extent']):
+        img, mask = img[:ext[0], :ext[1]], mask[:ext[0], :ext[1]]
         if mod == 'CT':
             y = (img * 1000.0 - CT_LO) / (CT_HI - CT_LO)
         else:
@@ -328,7 +333,7 @@ def main():
     np.random.seed(args.seed)
     random.seed(args.seed)
     if args.device == 'cuda':
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = False  # RoI counts vary: benchmarking re-tunes every batch
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
