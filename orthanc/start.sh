@@ -31,6 +31,10 @@ done
 
 orthanc_bin="${ORTHANC_BIN:-Orthanc}"
 plugin="${ORTHANC_DICOMWEB_PLUGIN:-/usr/share/orthanc/plugins/libOrthancDicomWeb.so}"
+# Debian installs it in /usr/sbin, which is not on every user's PATH.
+if ! command -v "$orthanc_bin" >/dev/null 2>&1 && [ -x "/usr/sbin/$orthanc_bin" ]; then
+  orthanc_bin="/usr/sbin/$orthanc_bin"
+fi
 if ! command -v "$orthanc_bin" >/dev/null 2>&1; then
   echo "start.sh: [$orthanc_bin] not found (apt-get install orthanc orthanc-dicomweb)" >&2
   exit 69

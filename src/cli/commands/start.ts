@@ -94,7 +94,9 @@ async function writePrivate(file: string, text: string): Promise<void> {
 }
 
 function orthancInstalled(): boolean {
-  const found = spawnSync('sh', ['-c', 'command -v Orthanc'], { stdio: 'ignore' });
+  const found = spawnSync('sh', ['-c', 'command -v Orthanc || test -x /usr/sbin/Orthanc'], {
+    stdio: 'ignore',
+  });
   return (
     found.status === 0 &&
     spawnSync('test', ['-f', '/usr/share/orthanc/plugins/libOrthancDicomWeb.so']).status === 0
