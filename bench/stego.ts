@@ -45,15 +45,20 @@ function median(values: number[]): number {
   return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number);
 }
 
-function timeIt(runs: number, f: () => void): number {
-  const t: number[] = [];
+/** Median wall and CPU milliseconds of `runs` calls (CPU time is steadier on a shared machine). */
+function timeIt(runs: number, f: () => void): { wall: number; cpu: number } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   f();
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     f();
-    t.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(t);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 /** Baseline: plain LSB replacement of the payload bits into the first usable blocks' pixels. */
@@ -98,29 +103,39 @@ export async function run(): Promise<void> {
   console.log(
     'Speed per 512x512 CT slice (median; segmentation excluded; this machine, shared CPUs)',
   );
-  console.log('profile   payload  embed ms  extract ms  embed MP/s   LSB baseline ms  ratio');
+  console.log(
+    'profile   payload  embed ms (cpu)   extract ms (cpu)  embed MP/s  LSB baseline ms  ratio',
+  );
   for (const profile of ['fidelity', 'robust', 'paper'] as const) {
     const payload = payloadFor(profile);
     const runs = profile === 'paper' ? 3 : 15;
     const embedMs: number[] = [];
+    const embedCpu: number[] = [];
     const extractMs: number[] = [];
+    const extractCpu: number[] = [];
     const baseMs: number[] = [];
     for (const slice of timingSlices) {
       const options = { profile, keyRing: ring, constraints: slice.constraints } as const;
       const r = embedPayload(slice.image.frame, slice.map, payload, options);
       if (!r.ok) continue;
-      embedMs.push(
-        timeIt(runs, () => void embedPayload(slice.image.frame, slice.map, payload, options)),
+      const e = timeIt(
+        runs,
+        () => void embedPayload(slice.image.frame, slice.map, payload, options),
       );
-      extractMs.push(
-        timeIt(runs, () => void extractPayload(r.stego, slice.map, { keyRing: ring, profile })),
+      const x = timeIt(
+        runs,
+        () => void extractPayload(r.stego, slice.map, { keyRing: ring, profile }),
       );
-      baseMs.push(timeIt(runs, () => void lsbBaseline(slice, payload)));
+      embedMs.push(e.wall);
+      embedCpu.push(e.cpu);
+      extractMs.push(x.wall);
+      extractCpu.push(x.cpu);
+      baseMs.push(timeIt(runs, () => void lsbBaseline(slice, payload)).wall);
     }
     const e = median(embedMs);
     const b = median(baseMs);
     console.log(
-      `${profile.padEnd(9)} ${String(payload.length * 8).padStart(6)}b ${fmt(e).padStart(9)} ${fmt(median(extractMs)).padStart(11)} ${fmt(megapixels / (e / 1000), 1).padStart(11)} ${fmt(b, 3).padStart(16)} ${fmt(e / b, 1).padStart(6)}x`,
+      `${profile.padEnd(9)} ${String(payload.length * 8).padStart(6)}b ${`${fmt(e)} (${fmt(median(embedCpu))})`.padStart(15)} ${`${fmt(median(extractMs))} (${fmt(median(extractCpu))})`.padStart(18)} ${fmt(megapixels / (e / 1000), 1).padStart(11)} ${fmt(b, 3).padStart(16)} ${fmt(e / b, 1).padStart(6)}x`,
     );
   }
 

@@ -373,7 +373,7 @@ function solveShift(
   let a = -2 * CLIP;
   let b = 2 * CLIP;
   if (mean(a) > target || mean(b) < target) return undefined;
-  for (let it = 0; it < 30; it++) {
+  for (let it = 0; it < 20; it++) {
     const mid = (a + b) / 2;
     if (mean(mid) < target) a = mid;
     else b = mid;
@@ -394,7 +394,10 @@ function applyShifts(
     let d = shift[block] as number;
     if (d === 0) continue;
     const base = blockBase(frame, map, block);
-    while (d !== 0 && !blockAllowed(samples, frame.columns, base, d, c)) d -= Math.sign(d);
+    // The planned shifts keep every block inside the stored range; only forbidden values remain.
+    while (d !== 0 && c.forbidden.length > 0 && !blockAllowed(samples, frame.columns, base, d, c)) {
+      d -= Math.sign(d);
+    }
     shift[block] = d;
     if (d === 0) continue;
     addToBlock(samples, frame.columns, base, d);
