@@ -55,7 +55,31 @@ export interface EmbedIdentityReport {
   /** 'identity' when the header's record was embedded, 'bytes' for a given payload. */
   readonly payloadKind: 'identity' | 'bytes';
   readonly payloadBits: number;
+  /** Over all frames: sums of blocks and pixels, the worst PSNR and capacity, all stable? */
+  readonly summary: EmbedSummary;
   readonly frames: readonly FrameEmbedReport[];
+}
+
+export interface EmbedSummary {
+  readonly frames: number;
+  readonly blocksUsed: number;
+  readonly changedPixels: number;
+  readonly psnrMax65535: number;
+  readonly psnrBitsStored: number;
+  readonly capacityBits: number;
+  readonly stable: boolean;
+}
+
+function summarise(frames: readonly FrameEmbedReport[]): EmbedSummary {
+  return {
+    frames: frames.length,
+    blocksUsed: frames.reduce((n, f) => n + f.blocksUsed, 0),
+    changedPixels: frames.reduce((n, f) => n + f.changedPixels, 0),
+    psnrMax65535: Math.min(...frames.map((f) => f.psnrMax65535)),
+    psnrBitsStored: Math.min(...frames.map((f) => f.psnrBitsStored)),
+    capacityBits: Math.min(...frames.map((f) => f.capacityBits)),
+    stable: frames.every((f) => f.stable),
+  };
 }
 
 export interface EmbedIdentityResult {
@@ -132,6 +156,7 @@ export async function embedIdentity(
       marginPx,
       payloadKind: options.payload === undefined ? 'identity' : 'bytes',
       payloadBits: payload.length * 8,
+      summary: summarise(reports),
       frames: reports,
     },
   };

@@ -87,6 +87,7 @@ describe('embed / extract / verify round trips', () => {
     expect(embedded.code).toBe(0);
     const report = stdoutJson(embedded);
     expect(report).toMatchObject({ profile, output: out, segmenter: 'threshold', marginPx: 4 });
+    expect(report['summary']).toMatchObject({ frames: 1, stable: true });
     const frame = (report['frames'] as Record<string, unknown>[])[0] ?? {};
     for (const k of [
       'payloadBits',
