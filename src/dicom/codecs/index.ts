@@ -17,6 +17,12 @@ export {
   type FragmentRange,
 } from './encapsulated';
 export {
+  decodeEncapsulatedImage,
+  writeEncapsulatedImage,
+  type DecodedEncapsulatedImage,
+  type PixelDataValue,
+} from './encapsulated-image';
+export {
   decodeFrame,
   encodeFrame,
   encodeFrameVerified,
