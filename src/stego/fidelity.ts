@@ -45,8 +45,8 @@ const LAYOUT_LABEL = 'fidelity';
 const MAGIC = 0x5a;
 const VERSION = 1;
 const HEADER_BYTES = 8;
-const HEADER_PARITY = 24;
-/** Header: 32 RS bytes as 64 nibbles, one per block (16 of the 27 ternary states). */
+const HEADER_PARITY = 32;
+/** Header: 40 RS bytes as 80 nibbles, one per block (16 of the 27 ternary states). */
 const HEADER_SLOTS = (HEADER_BYTES + HEADER_PARITY) * 2;
 const LENGTH_BYTES = 3;
 /** Key ids assumed by payloadCapacity (the real overhead is computed at embedding). */
@@ -175,7 +175,11 @@ function strategies(needBits: number): { rho: number; levels: readonly Level[] }
   const all = [...LEVELS].reverse();
   const short = all.filter((l) => l.slotBlocks <= 2);
   if (needBits <= SMALL_PAYLOAD_BITS) {
+    // One block per slot reads the shortest bucket prefix (1/p blocks for a usable fraction p): the
+    // fewest slots disturbed per flipped block, and 12 bits per slot.
+    const oneBlock = LEVELS.filter((l) => l.id === 1);
     return [
+      { rho: 0.25, levels: oneBlock },
       { rho: 0.16, levels: short },
       { rho: 0.08, levels: short },
       { rho: 0.02, levels: all },
@@ -183,7 +187,7 @@ function strategies(needBits: number): { rho: number; levels: readonly Level[] }
     ];
   }
   return [
-    { rho: 0.005, levels: all },
+    { rho: 0.003, levels: all },
     { rho: 0, levels: all },
   ];
 }

@@ -188,6 +188,30 @@ describe('fidelity profile', () => {
       },
     );
 
+    it.each([
+      ctFiles('lung-pet-ct-dx')[24] as string,
+      ctFiles('cmb-crc-chest-abdomen')[12] as string,
+    ])(
+      'extracts an identity record with 5%% of all grid blocks flipped (both directions): %s',
+      (file) => {
+        const slice = realSlice(file);
+        const payload = payloadOf(280, 21);
+        const r = embedPayload(slice.image.frame, slice.map, payload, {
+          profile: 'fidelity',
+          keyRing: ring,
+          constraints: slice.constraints,
+        });
+        if (!r.ok) throw new Error(r.message);
+        for (const seed of [1, 2]) {
+          const x = extractPayload(r.stego, flipBlocks(slice.map, 0.05, seed), {
+            keyRing: ring,
+            profile: 'fidelity',
+          });
+          expect(x.ok && Buffer.from(x.payload).equals(Buffer.from(payload))).toBe(true);
+        }
+      },
+    );
+
     it('hides the paper payload of 131,524 bits where the background holds it, PSNR reported', () => {
       const slice = realSlice(files[0] as string);
       const payload = payloadOf(Math.ceil(131524 / 8), 131524);
