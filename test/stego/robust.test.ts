@@ -8,6 +8,7 @@ import { ctMask, paddingPixels } from './helpers/ct-mask';
 import {
   ctFiles,
   onlyUsableBlocksChanged,
+  flipBlocks,
   realSlice,
   syntheticSlice,
   testRing,
@@ -53,6 +54,14 @@ describe('robust profile', () => {
     const x = extractPayload(r.stego, s.map, { keyRing: ring });
     expect(x.ok && x.profile).toBe('robust');
     expect(x.ok && Buffer.from(x.payload).equals(Buffer.from(record))).toBe(true);
+    // 5% of all grid blocks flipped in the extraction map, both directions, with and without noise.
+    for (const seed of [1, 2]) {
+      const flipped = flipBlocks(s.map, 0.05, seed);
+      for (const image of [r.stego, gaussianNoise(r.stego, 147, seed)]) {
+        const y = extractPayload(image, flipped, { keyRing: ring, profile: 'robust' });
+        expect(y.ok && Buffer.from(y.payload).equals(Buffer.from(record))).toBe(true);
+      }
+    }
   });
 
   it('reports wrong-key, no-payload and capacity', () => {
