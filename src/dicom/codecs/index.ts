@@ -44,3 +44,4 @@ export {
   type ColourCarrier,
   type ColourPolicy,
 } from './colour';
+export { EXPLICIT_VR_LITTLE_ENDIAN, toExplicitLittleEndian } from './to-explicit-le';
