@@ -1,12 +1,14 @@
 /**
  * The rules decide per instance, with the real pipeline: embed, store the original with a warning
  * when embedding fails (onFailure: store-original), refuse it (onFailure: reject), reject by rule
- * with the rule's Failure Reason; and PUT /admin/rules changes the decision for the next request.
+ * with the rule's Failure Reason, derive a new instance (uidPolicy derive); and PUT /admin/rules
+ * changes the decision for the next request.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
+import { deriveSopInstanceUid } from '../../src/gateway/rules/derive-uid-edits';
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import { DATA_DIR, multipartBody, PASSTHROUGH_RULES, startHarness } from './harness';
 import type { Harness } from './harness';
@@ -37,6 +39,16 @@ rules:
     profile: fidelity
     segmenter: threshold
     marginPx: 4
+    onFailure: reject
+  - name: derive-sender
+    match:
+      caller:
+        subject: derive-sender
+    action: embed
+    profile: fidelity
+    segmenter: threshold
+    marginPx: 4
+    uidPolicy: derive
     onFailure: reject
 default:
   name: lenient-embed
@@ -113,6 +125,32 @@ describe('STOW-RS decided by the rules', () => {
     expect(reply.status).toBe(409);
     expect(failed(reply.json)).toEqual([[uidOf(ct), 0x0122]]);
     expect((await outcomes())[`${uidOf(ct)}:blocked-sender`]).toBe('rejected/blocked-sender');
+  });
+
+  it('derives a new instance under uidPolicy derive: 0xB000 with the Original Attributes', async () => {
+    const original = uidOf(ct);
+    const derivedUid = deriveSopInstanceUid(original, 'test-key-1');
+    const reply = await stow(await h.mint('derive-sender', ['modality']), [ct]);
+    expect(reply.status).toBe(202);
+    const item = ((reply.json['00081199']?.Value ?? []) as DicomJson[])[0];
+    expect(jsonValue(item, '00081155')).toBe(derivedUid);
+    expect(jsonValue(item, '00081196')).toBe(String(0xb000));
+    const originalAttributes = (item?.['04000561']?.Value ?? []) as DicomJson[];
+    const modified = (originalAttributes[0]?.['04000550']?.Value ?? []) as DicomJson[];
+    expect(jsonValue(modified[0], '00080018')).toBe(original);
+    expect(jsonValue(originalAttributes[0], '04000565')).toBe('COERCE');
+
+    const read = readInstanceHeader(ct);
+    if (!read.ok) throw new Error(read.message);
+    const { studyInstanceUid: study, seriesInstanceUid: series } = read.header;
+    const base = `${h.gateway.url}/studies/${study}/series/${series}/instances/${derivedUid}`;
+    const stored = await fetch(base, {
+      headers: { Accept: 'multipart/related; type="application/dicom"', ...h.auth('viewer') },
+    });
+    expect(stored.status).toBe(200);
+    const identity = await fetch(`${base}/identity`, { headers: h.auth('auditor') });
+    expect(((await identity.json()) as { result: string }).result).toBe('match');
+    expect((await outcomes())[`${derivedUid}:derive-sender`]).toBe('embedded/derive-sender');
   });
 
   it('applies rules replaced through PUT /admin/rules to the next request', async () => {

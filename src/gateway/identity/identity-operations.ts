@@ -7,6 +7,9 @@ import { embedIdentity, extractIdentity, verifyIdentity } from '../../pipeline';
 import type { Segmenter, SegmenterName } from '../../segmentation/segmenter';
 import { StegoGatewayError } from '../../stego/errors';
 import type { KeyRing } from '../../stego/key-ring';
+import { deriveUidEdits } from '../rules/derive-uid-edits';
+import { applyDerivedEdits, originalAttributesJson } from '../stow/derive-instance';
+import { readInstanceHeader } from '../stow/read-instance-header';
 import { FailureReason } from '../stow/store-instances-response';
 import type {
   EmbedInstanceOutcome,
@@ -56,18 +59,43 @@ export async function embedOperation(
   request: EmbedInstanceRequest,
   context: OperationContext,
 ): Promise<EmbedInstanceOutcome> {
+  let input = bytes;
+  let derived: Pick<
+    Extract<EmbedInstanceOutcome, { ok: true }>,
+    'derivedSopInstanceUid' | 'originalAttributes'
+  > = {};
   if (request.uidPolicy === 'derive') {
-    // The DICOM adapter cannot yet rewrite header attributes without re-encoding the file.
-    return {
-      ok: false,
-      code: 'EMBED_DERIVE_UNSUPPORTED',
-      message: 'uidPolicy [derive] is not supported yet; use keep',
-      failureReason: FailureReason.ProcessingFailure,
+    // The header is edited first, so that the embedded record names the new SOP Instance UID.
+    const read = readInstanceHeader(bytes);
+    if (!read.ok) return failure(new StegoGatewayError('NOT_DICOM', read.message));
+    const edits = deriveUidEdits({
+      sopClassUid: read.header.sopClassUid,
+      sopInstanceUid: read.header.sopInstanceUid,
+      ...(read.header.attribute('ImageType') === undefined
+        ? {}
+        : { imageType: (read.header.attribute('ImageType') ?? '').split('\\') }),
+      profile: request.profile,
+      keyId: context.keyRing.activeKeyId,
+      at: new Date(),
+    });
+    const edited = applyDerivedEdits(bytes, edits);
+    if (!edited.ok) {
+      return {
+        ok: false,
+        code: 'EMBED_DERIVE_UNSUPPORTED',
+        message: edited.message,
+        failureReason: FailureReason.ProcessingFailure,
+      };
+    }
+    input = edited.bytes;
+    derived = {
+      derivedSopInstanceUid: edits.SOPInstanceUID,
+      originalAttributes: [originalAttributesJson(edits)],
     };
   }
   try {
     const segmenter = await context.segmenter(request.segmenter);
-    const result = await embedIdentity(bytes, {
+    const result = await embedIdentity(input, {
       profile: request.profile,
       keyRing: context.keyRing,
       segmenter,
@@ -80,6 +108,7 @@ export async function embedOperation(
       bytes: result.bytes,
       profile: result.report.profile,
       keyId: result.report.keyId,
+      ...derived,
       report: {
         segmenter: result.report.segmenter,
         marginPx: result.report.marginPx,

@@ -324,3 +324,64 @@ function guessSyntax(bytes: Uint8Array, view: DataView, pos: number): string | u
   const vr = String.fromCharCode(bytes[pos + 4] ?? 0, bytes[pos + 5] ?? 0);
   return /^[A-Z]{2}$/.test(vr) ? '1.2.840.10008.1.2.1' : IMPLICIT_LE;
 }
+
+/** One element of the File Meta group or of the top level of the dataset, by byte offsets. */
+export interface TopLevelElement {
+  readonly tag: number;
+  /** Offset of the tag. */
+  readonly start: number;
+  /** Offset of the value. */
+  readonly valueStart: number;
+  /** Offset just past the element (past its delimiter for undefined lengths). */
+  readonly end: number;
+  readonly undefinedLength: boolean;
+}
+
+export interface TopLevelLayout {
+  readonly transferSyntaxUid: string;
+  readonly explicitVr: boolean;
+  /** Offset of the File Meta group (after the preamble). */
+  readonly metaStart: number;
+  readonly meta: readonly TopLevelElement[];
+  readonly datasetStart: number;
+  readonly dataset: readonly TopLevelElement[];
+}
+
+/**
+ * Every File Meta and top-level dataset element of a Part 10 file in explicit or implicit VR little
+ * endian, with offsets (for byte-level edits that keep everything else as it is). Undefined for
+ * other files (no File Meta, big endian, deflated) and for malformed ones.
+ */
+export function walkTopLevel(bytes: Uint8Array): TopLevelLayout | undefined {
+  const read = readInstanceHeader(bytes);
+  if (!read.ok || !read.header.hasFileMeta) return undefined;
+  if (String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') return undefined;
+  const syntax = read.header.transferSyntaxUid;
+  if (syntax === DEFLATED || syntax === EXPLICIT_BE) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const c: Cursor = { bytes, view, pos: 132, little: true };
+  const walk = (explicit: boolean, onlyGroup: number | null): TopLevelElement[] => {
+    const out: TopLevelElement[] = [];
+    while (c.pos < bytes.length) {
+      if (onlyGroup !== null && view.getUint16(c.pos, true) !== onlyGroup) break;
+      const start = c.pos;
+      const head = readHead(c, explicit);
+      const valueStart = c.pos;
+      const undefinedLength = head.length === UNDEFINED;
+      if (undefinedLength) skipUndefinedLength(c, head.vr === 'UN' ? false : explicit, 0);
+      else skip(c, head.length);
+      out.push({ tag: head.tag, start, valueStart, end: c.pos, undefinedLength });
+    }
+    return out;
+  };
+  try {
+    const meta = walk(true, 0x0002);
+    const datasetStart = c.pos;
+    const explicitVr = syntax !== IMPLICIT_LE;
+    const dataset = walk(explicitVr, null);
+    return { transferSyntaxUid: syntax, explicitVr, metaStart: 132, meta, datasetStart, dataset };
+  } catch (error) {
+    if (error instanceof Truncated || error instanceof Malformed) return undefined;
+    throw error;
+  }
+}
