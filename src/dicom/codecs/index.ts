@@ -45,3 +45,4 @@ export {
   type ColourPolicy,
 } from './colour';
 export { EXPLICIT_VR_LITTLE_ENDIAN, toExplicitLittleEndian } from './to-explicit-le';
+export { decodeToExplicitLittleEndian } from './decode-to-native';

@@ -234,6 +234,23 @@ function swapItems(
 }
 
 /**
+ * The File Meta Information of a Part 10 file rewritten to say Explicit VR Little Endian, the
+ * original Transfer Syntax UID, and where the dataset starts.
+ */
+export function explicitLittleEndianMeta(bytes: Uint8Array): {
+  readonly head: Uint8Array;
+  readonly transferSyntaxUid: string;
+  readonly datasetOffset: number;
+} {
+  const meta = readMeta(bytes);
+  return {
+    head: rewriteMeta(bytes, meta),
+    transferSyntaxUid: meta.transferSyntaxUid,
+    datasetOffset: meta.end,
+  };
+}
+
+/**
  * The file rewritten as Explicit VR Little Endian, from Explicit VR Big Endian or Deflated Explicit
  * VR Little Endian; CODEC_UNAVAILABLE for any other transfer syntax.
  */
