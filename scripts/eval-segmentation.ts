@@ -12,12 +12,14 @@ import { measureStability } from '../test/segmentation/helpers/stability';
 import {
   allCtMrFrames,
   diceOf,
+  heldOutReformats,
   iouOf,
   labelledFiles,
   loadFrames,
   overlap,
   readLabel,
   type Overlap,
+  type Slice,
 } from '../test/segmentation/helpers/slices';
 
 interface Tally {
@@ -37,8 +39,9 @@ async function accuracy(): Promise<void> {
   ];
   const tallies = new Map<string, Map<string, Tally>>();
   const unreadable: string[] = [];
+  const cases: { key: string; slice: Slice; label: Uint8Array }[] = [];
   for (const { rel, heldOut } of labelledFiles()) {
-    let slice;
+    let slice: Slice | undefined;
     try {
       [slice] = loadFrames(rel);
     } catch (err) {
@@ -46,8 +49,16 @@ async function accuracy(): Promise<void> {
       continue;
     }
     if (slice === undefined) continue;
-    const label = readLabel(rel);
-    const key = `${heldOut ? 'HELD-OUT' : 'train   '} ${slice.series}`;
+    cases.push({
+      key: `${heldOut ? 'HELD-OUT' : 'train   '} ${slice.series}`,
+      slice,
+      label: readLabel(rel),
+    });
+  }
+  for (const { slice, label } of heldOutReformats()) {
+    cases.push({ key: `HELD-OUT ${slice.series}`, slice, label });
+  }
+  for (const { key, slice, label } of cases) {
     const row = tallies.get(key) ?? new Map<string, Tally>();
     tallies.set(key, row);
     for (const [name, s] of segmenters) {
@@ -100,45 +111,50 @@ async function stability(): Promise<void> {
     ['threshold', createThresholdSegmenter()],
   ];
   console.log(`${slices.length} CT/MR frames; ${skipped.length} files not readable by src/dicom`);
+  const groups: [string, Slice[]][] = [
+    ['CT', slices.filter((x) => x.modality === 'CT')],
+    ['MR', slices.filter((x) => x.modality !== 'CT')],
+  ];
   for (const profile of ['fidelity', 'robust'] as const) {
-    for (const [name, s] of segmenters) {
-      let frames = 0;
-      let equal = 0;
-      let minAgreement = 1;
-      let minNcc = 1;
-      let sumNcc = 0;
-      let changed = 0;
-      let changedBody = 0;
-      let changedNear = 0;
-      let payloadBytes = 0;
-      const notEmbedded = new Map<string, number>();
-      const unequal: string[] = [];
-      for (const slice of slices) {
-        const o = await measureStability(s, slice, { profile, payloadBytes: PAYLOAD_BYTES });
-        if (!o.embedded) {
-          notEmbedded.set(o.reason, (notEmbedded.get(o.reason) ?? 0) + 1);
-          continue;
+    for (const [name, s] of segmenters)
+      for (const [modality, group] of groups) {
+        let frames = 0;
+        let equal = 0;
+        let minAgreement = 1;
+        let minNcc = 1;
+        let sumNcc = 0;
+        let changed = 0;
+        let changedBody = 0;
+        let changedNear = 0;
+        let payloadBytes = 0;
+        const notEmbedded = new Map<string, number>();
+        const unequal: string[] = [];
+        for (const slice of group) {
+          const o = await measureStability(s, slice, { profile, payloadBytes: PAYLOAD_BYTES });
+          if (!o.embedded) {
+            notEmbedded.set(o.reason, (notEmbedded.get(o.reason) ?? 0) + 1);
+            continue;
+          }
+          frames++;
+          if (o.mapsEqual) equal++;
+          else unequal.push(`${slice.rel} (${o.agreement.toFixed(5)})`);
+          minAgreement = Math.min(minAgreement, o.agreement);
+          minNcc = Math.min(minNcc, o.ncc);
+          sumNcc += o.ncc;
+          changed += o.changedPixels;
+          changedBody += o.changedBodyPixels;
+          changedNear += o.changedNearBody;
+          payloadBytes += o.payloadBytes;
         }
-        frames++;
-        if (o.mapsEqual) equal++;
-        else unequal.push(`${slice.rel} (${o.agreement.toFixed(5)})`);
-        minAgreement = Math.min(minAgreement, o.agreement);
-        minNcc = Math.min(minNcc, o.ncc);
-        sumNcc += o.ncc;
-        changed += o.changedPixels;
-        changedBody += o.changedBodyPixels;
-        changedNear += o.changedNearBody;
-        payloadBytes += o.payloadBytes;
+        const skippedText = [...notEmbedded].map(([k, v]) => `${k}: ${v}`).join(', ');
+        console.log(
+          `${profile.padEnd(8)} ${name.padEnd(14)} ${modality} frames ${frames}, identical block maps ${equal}/${frames}, ` +
+            `min agreement ${minAgreement.toFixed(5)}, mask NCC mean ${(sumNcc / Math.max(1, frames)).toFixed(5)} ` +
+            `min ${minNcc.toFixed(5)}, mean payload ${(payloadBytes / Math.max(1, frames)).toFixed(0)} B, changed pixels ${changed}, in body ${changedBody}, within margin ${changedNear}` +
+            (skippedText ? `; not embedded (${skippedText})` : ''),
+        );
+        if (unequal.length > 0) console.log(`  differing: ${unequal.join(', ')}`);
       }
-      const skippedText = [...notEmbedded].map(([k, v]) => `${k}: ${v}`).join(', ');
-      console.log(
-        `${profile.padEnd(8)} ${name.padEnd(14)} frames ${frames}, identical block maps ${equal}/${frames}, ` +
-          `min agreement ${minAgreement.toFixed(5)}, mask NCC mean ${(sumNcc / Math.max(1, frames)).toFixed(5)} ` +
-          `min ${minNcc.toFixed(5)}, mean payload ${(payloadBytes / Math.max(1, frames)).toFixed(0)} B, changed pixels ${changed}, in body ${changedBody}, within margin ${changedNear}` +
-          (skippedText ? `; not embedded (${skippedText})` : ''),
-      );
-      if (unequal.length > 0) console.log(`  differing: ${unequal.join(', ')}`);
-    }
   }
   for (const [, s] of segmenters) await s.close();
 }

@@ -22,10 +22,13 @@ Writes OUT/train.npz and OUT/heldout.npz: images float16 (CT in HU/1000, MR in u
 99.5th percentile), masks uint8, all letterboxed to SIZE x SIZE (extent: the image's rows and columns
 inside the box), plus modality and source names; and
 LABELS/<series>/<file>.png (default models/labels) the full-resolution label of every axial slice, with
-LABELS/heldout.txt listing the held-out ones (read by scripts/eval-segmentation.ts).
+LABELS/heldout.txt listing the held-out ones (read by scripts/eval-segmentation.ts), and
+LABELS/reformats/: the held-out coronal/sagittal reformats (HU + 1024, int16, gzipped) with labels.
 """
 import argparse
 import glob
+import gzip
+import json
 import os
 
 import numpy as np
@@ -150,6 +153,17 @@ def reformats(vol, lab, dz, dxy, n_each=6):
     return out
 
 
+def save_reformat(labels, name, hu_image, mask, index):
+    """A held-out reformat for the Node evaluation: HU + 1024 as gzipped int16 LE, and its label."""
+    base = os.path.join(labels, 'reformats', name)
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    stored = np.clip(np.round(hu_image + 1024), 0, 32767).astype('<i2')
+    with open(base + '.i16.gz', 'wb') as fh:
+        fh.write(gzip.compress(stored.tobytes(), mtime=0))
+    save_png(base + '.png', mask)
+    index.append({'name': name, 'rows': int(stored.shape[0]), 'columns': int(stored.shape[1])})
+
+
 def save_png(path, mask):
     from PIL import Image  # noqa: WPS433 (only for writing label files)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -178,6 +192,7 @@ def main():
     ap_labels = args.labels
     sets = {'train': [], 'heldout': []}
     heldout = []
+    reformat_index = []
 
     def add(split, modality, source, img, mask):
         fill = -1.024 if modality == 'CT' else 0.0
@@ -204,6 +219,8 @@ def main():
         dxy = float(series[0][1].PixelSpacing[0])
         for axis, i, im, lb in reformats(np.stack(vols), np.stack(labs), dz, dxy):
             add(split, 'CT', f'{rel}/{axis}{i}', im / 1000.0, lb)
+            if split == 'heldout':
+                save_reformat(args.labels, f'{rel}/{axis}{i}', im, lb, reformat_index)
             if args.overlays and i % 3 == 0:
                 overlay(os.path.join(args.overlays, f'{rel.replace("/", "_")}_{axis}{i}.png'), im, lb)
 
@@ -233,6 +250,8 @@ def main():
                 if args.overlays and i % 2 == 0:
                     overlay(os.path.join(args.overlays, f'brain_{axis}{i}.png'), im, lb)
 
+    with open(os.path.join(ap_labels, 'reformats', 'index.json'), 'w') as fh:
+        json.dump(reformat_index, fh, indent=1)
     with open(os.path.join(ap_labels, 'heldout.txt'), 'w') as fh:
         fh.write(''.join(f + '\n' for f in heldout))
     os.makedirs(args.out, exist_ok=True)

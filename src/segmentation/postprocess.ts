@@ -43,16 +43,23 @@ export function pasteBack(
 export interface RefinementBand {
   readonly insidePx: number;
   readonly outsidePx: number;
+  /** Further out, up to this distance, but only within this distance of the frame's edge. */
+  readonly frameEdgePx: number;
 }
 
 /**
- * Default band: 2 model-input pixels inside, 6 outside (4 and 12 frame pixels of a 512 x 512 slice).
- * Wider outside because the pasted-back mask stops short of the frame's edge when the body runs off
- * it (the mask's last cell fades out), and those pixels must still count as body.
+ * Default band: 2 model-input pixels inside and outside (4 frame pixels of a 512 x 512 slice), 6
+ * outside near the frame's edge (12 frame pixels): the pasted-back mask stops short of the edge when
+ * the body runs off the frame (the mask's last cell fades out), and those pixels must still count as
+ * body. Elsewhere a narrow outside band keeps couch and blankets that touch the skin out.
  */
 export function refinementBand(rows: number, columns: number, inputSize: number): RefinementBand {
   const px = Math.max(rows, columns) / inputSize;
-  return { insidePx: Math.max(1, Math.ceil(2 * px)), outsidePx: Math.max(2, Math.ceil(6 * px)) };
+  return {
+    insidePx: Math.max(1, Math.ceil(2 * px)),
+    outsidePx: Math.max(1, Math.ceil(2 * px)),
+    frameEdgePx: Math.max(2, Math.ceil(6 * px)),
+  };
 }
 
 /**
@@ -78,6 +85,19 @@ export function refineEdge(
   band: RefinementBand,
 ): Uint8Array {
   const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
+  if (band.frameEdgePx > band.outsidePx) {
+    const far = dilateSquare(mask, rows, columns, band.frameEdgePx);
+    const e = band.frameEdgePx;
+    for (let y = 0; y < rows; y++) {
+      const nearEdgeRow = y < e || y >= rows - e;
+      for (let x = 0; x < columns; x++) {
+        if (nearEdgeRow || x < e || x >= columns - e) {
+          const i = y * columns + x;
+          if (far[i] !== 0) dilated[i] = 1;
+        }
+      }
+    }
+  }
   const eroded = erodeSquare(mask, rows, columns, band.insidePx);
   // A ring deeper inside would see the skull under the scalp of a head MR; the band's own inside part
   // measured better on the held-out slices (models/README.md).

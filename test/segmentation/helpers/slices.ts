@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { paddingMask, readDicomImage, sampleConstraints } from '../../../src/dicom';
@@ -143,4 +144,42 @@ export function maskNcc(a: Uint8Array, b: Uint8Array): number {
   }
   if (da === 0 || db === 0) return da === db && ma === mb ? 1 : 0;
   return num / Math.sqrt(da * db);
+}
+
+/**
+ * The held-out coronal and sagittal CT reformats (models/labels/reformats, written by make_labels.py):
+ * HU + 1024 as int16, as an unsigned 16-bit CT frame with Rescale Intercept -1024, and their labels.
+ */
+export function heldOutReformats(): { slice: Slice; label: Uint8Array }[] {
+  const dir = path.join(LABEL_DIR, 'reformats');
+  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    name: string;
+    rows: number;
+    columns: number;
+  }[];
+  return index.map(({ name, rows, columns }) => {
+    const raw = gunzipSync(readFileSync(path.join(dir, `${name}.i16.gz`)));
+    const samples = new Int32Array(rows * columns);
+    for (let i = 0; i < samples.length; i++) samples[i] = raw.readInt16LE(2 * i);
+    const frame: PixelFrame = { rows, columns, bitsStored: 16, signed: false, samples };
+    const png = PNG.sync.read(readFileSync(path.join(dir, `${name}.png`)));
+    const label = new Uint8Array(rows * columns);
+    for (let i = 0; i < label.length; i++) label[i] = (png.data[i * 4] as number) > 127 ? 1 : 0;
+    return {
+      slice: {
+        rel: name,
+        series: `${path.dirname(name)} (reformats)`,
+        modality: 'CT',
+        frame,
+        constraints: { minValue: 0, maxValue: 65535, forbidden: [] },
+        context: {
+          modality: 'CT',
+          rescaleSlope: 1,
+          rescaleIntercept: -1024,
+          photometricInterpretation: 'MONOCHROME2',
+        },
+      },
+      label,
+    };
+  });
 }
