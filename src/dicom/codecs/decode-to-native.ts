@@ -16,7 +16,8 @@ import { explicitLittleEndianMeta, toExplicitLittleEndian } from './to-explicit-
  * - Planar Configuration: 0 (decoded colour is interleaved);
  * - Lossy Image Compression (0028,2110): "01" when the source syntax is lossy (PS3.3 C.7.6.1.1.5:
  *   once lossy, always lossy);
- * - group length elements of groups 0028 and 7FE0 (retired) are dropped, since lengths change.
+ * - group length elements of groups 0028 and 7FE0 (retired) are dropped, since lengths change, and
+ *   so are the Extended Offset Table and its lengths (7FE0,0001 / 7FE0,0002).
  */
 
 const TAGS = {
@@ -121,6 +122,8 @@ export async function decodeToExplicitLittleEndian(bytes: Uint8Array): Promise<U
   };
   for (const e of before) {
     if ((e.tag >>> 16 === 0x0028 || e.tag >>> 16 === 0x7fe0) && (e.tag & 0xffff) === 0) continue;
+    // Extended Offset Table and its lengths (PS3.3 C.7.6.3.1.8) describe fragments that are gone.
+    if (e.tag === 0x7fe00001 || e.tag === 0x7fe00002) continue;
     writeLossyBefore(e);
     if (e.tag === TAGS.PhotometricInterpretation && newPhotometric !== photometric) {
       parts.push(element(e.tag, 'CS', text(newPhotometric)));
