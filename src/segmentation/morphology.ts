@@ -175,11 +175,33 @@ export function reconstruct(
   rows: number,
   columns: number,
 ): Uint8Array {
-  const { labels, count } = connectedComponents(mask, rows, columns);
-  const keep = new Uint8Array(count + 1);
+  // A flood from the seeds through the mask (8-connected) touches only the kept objects.
+  const out = new Uint8Array(rows * columns);
+  const stack = new Int32Array(rows * columns);
+  let top = 0;
   for (let i = 0; i < seeds.length; i++) {
-    if (seeds[i] && mask[i]) keep[labels[i] ?? 0] = 1;
+    if (seeds[i] && mask[i] && !out[i]) {
+      out[i] = 1;
+      stack[top++] = i;
+    }
   }
-  keep[0] = 0;
-  return selectLabels(labels, keep);
+  while (top > 0) {
+    const p = stack[--top] ?? 0;
+    const y = Math.floor(p / columns);
+    const x = p - y * columns;
+    for (let dy = -1; dy <= 1; dy++) {
+      const ny = y + dy;
+      if (ny < 0 || ny >= rows) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const nx = x + dx;
+        if (nx < 0 || nx >= columns) continue;
+        const q = ny * columns + nx;
+        if (mask[q] && !out[q]) {
+          out[q] = 1;
+          stack[top++] = q;
+        }
+      }
+    }
+  }
+  return out;
 }

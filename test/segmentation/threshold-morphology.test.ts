@@ -133,3 +133,31 @@ describe('morphology', () => {
     );
   });
 });
+
+describe('reconstruct', () => {
+  it('keeps exactly the components that hold a seed (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.infiniteStream(fc.integer({ min: 0, max: 9 })),
+        (rows, columns, values) => {
+          const it = values[Symbol.iterator]();
+          const mask = new Uint8Array(rows * columns);
+          const seeds = new Uint8Array(rows * columns);
+          for (let i = 0; i < mask.length; i++) {
+            const v = it.next().value ?? 0;
+            mask[i] = v < 5 ? 1 : 0;
+            seeds[i] = v === 0 || v === 9 ? 1 : 0;
+          }
+          const { labels } = connectedComponents(mask, rows, columns);
+          const seeded = new Set<number>();
+          for (let i = 0; i < mask.length; i++) if (seeds[i] && mask[i]) seeded.add(labels[i] ?? 0);
+          const out = reconstruct(mask, seeds, rows, columns);
+          return out.every((v, i) => v === (mask[i] && seeded.has(labels[i] ?? 0) ? 1 : 0));
+        },
+      ),
+      { seed: 5, numRuns: 300 },
+    );
+  });
+});
