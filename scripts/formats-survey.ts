@@ -245,6 +245,23 @@ decode identically in dcmtk (\`test/dicom/codecs.test.ts\`). Facts found on the 
 
 __CAPABILITIES__
 
+The entry points (\`src/dicom/codecs\`, wired into the adapter in phase 2):
+
+- \`decodeFrame\` / \`encodeFrame\` / \`encodeFrameVerified\`: one frame; \`initializeCodecs()\` loads the
+  WebAssembly once (the calls do it themselves when needed).
+- \`decodeEncapsulatedImage\` / \`writeEncapsulatedImage\`: every frame of a file, with each frame's
+  reversibility read from its own header (a lossless syntax holding lossy frames is not lossless), and
+  the verified re-encode spliced into a copy of the original bytes (nothing outside the Pixel Data value
+  changes). An Extended Offset Table (7FE0,0001), if a file has one, is not rewritten by it.
+- \`toExplicitLittleEndian\`: big endian and deflated files as Explicit VR Little Endian; the dataset is
+  byte-identical to dcmtk's \`dcmconv +te\` for every such file of the corpus.
+- \`decodeToExplicitLittleEndian\`: any decodable file as Explicit VR Little Endian with native Pixel
+  Data (for 'store-as-explicit-le', and for answering a client that asks for it when Orthanc cannot
+  transcode, e.g. JPEG 2000). Header elements are kept byte for byte except Photometric Interpretation
+  (J2K YBR_RCT/ICT to RGB, JPEG YBR_FULL_422 to YBR_FULL), Planar Configuration (0), Lossy Image
+  Compression ("01" for lossy sources) and stale group lengths / Extended Offset Table.
+- \`colourPolicy\` / \`carrierFrame\` / \`applyCarrier\`: the colour policy below.
+
 ## Colour
 
 The engine embeds in one plane of integer samples; for colour that plane is a carrier
