@@ -1,6 +1,5 @@
-import { ESTIMATORS, estimateSorted, sort16, type EstimatorName } from './block-estimators';
+import { ESTIMATORS, type EstimatorName } from './block-estimators';
 import type { KeyRing } from './key-ring';
-import { bucketStart, gridPermutation, keyedStream } from './layout';
 import {
   FRAME_CLASSES,
   FRAME_OVERHEAD,
@@ -8,8 +7,20 @@ import {
   frameClassFor,
   robustCodeword,
 } from './robust-frame';
-import { allowed } from './ternary';
-import { BLOCK_SIZE, type BlockMap, type PixelFrame, type SampleConstraints } from './types';
+import { applyShifts, planShifts, prepareBuckets, type Bucket } from './robust-shifts';
+import {
+  CLIP,
+  bitOf,
+  chip,
+  clip,
+  layoutFor,
+  leftBlock,
+  project,
+  unitValues,
+  usableUnits,
+  type Layout,
+} from './robust-units';
+import type { BlockMap, PixelFrame, SampleConstraints } from './types';
 
 /**
  * The `robust` profile (docs/method.md). Carrier unit: a pair of horizontally adjacent usable
@@ -24,59 +35,9 @@ import { BLOCK_SIZE, type BlockMap, type PixelFrame, type SampleConstraints } fr
  */
 export const ROBUST_TARGET_PSNR = 70.5;
 export const ROBUST_MIN_PSNR = 70.05;
-/** Unit values are clipped here when combined: edge units and flipped-in blocks are outliers. */
-const CLIP = 160;
 const EMBED_ESTIMATOR: EstimatorName = 'upperMid';
-const LAYOUT_LABEL = 'robust-pairs';
 /** Fewer carrier units per coded bit than this and the profile is not offered. */
 const MIN_UNITS_PER_BIT = 1;
-
-interface Layout {
-  readonly halfColumns: number;
-  readonly perm: Uint32Array;
-  readonly chips: Uint8Array;
-  /** Keyed whitening of the coded bits: a flat or empty image must not read as a codeword. */
-  readonly whitening: Uint8Array;
-}
-
-function layoutFor(map: BlockMap, layoutKey: Uint8Array): Layout {
-  const halfColumns = Math.floor(map.blockColumns / 2);
-  const perm = gridPermutation(layoutKey, LAYOUT_LABEL, map.blockRows, halfColumns);
-  const chips = keyedStream(
-    layoutKey,
-    'robust-chips',
-    map.blockRows,
-    halfColumns,
-    Math.ceil(perm.length / 8) + 1,
-  );
-  const whitening = keyedStream(layoutKey, 'robust-whitening', map.blockRows, halfColumns, 128);
-  return { halfColumns, perm, chips, whitening };
-}
-
-function bitOf(bytes: Uint8Array, j: number): number {
-  return ((bytes[j >> 3] as number) >> (j & 7)) & 1;
-}
-
-function chip(layout: Layout, unit: number): number {
-  return bitOf(layout.chips, unit) ? 1 : -1;
-}
-
-/** Left block of a unit (the right one is +1). */
-function leftBlock(layout: Layout, map: BlockMap, unit: number): number {
-  const by = Math.floor(unit / layout.halfColumns);
-  return by * map.blockColumns + 2 * (unit - by * layout.halfColumns);
-}
-
-function unitUsable(layout: Layout, map: BlockMap, unit: number): boolean {
-  const b = leftBlock(layout, map, unit);
-  return map.usable[b] === 1 && map.usable[b + 1] === 1;
-}
-
-function usableUnits(layout: Layout, map: BlockMap): number {
-  let n = 0;
-  for (let u = 0; u < layout.perm.length; u++) if (unitUsable(layout, map, u)) n++;
-  return n;
-}
 
 export function robustCapacityBits(map: BlockMap, layoutKey: Uint8Array): number {
   const units = usableUnits(layoutFor(map, layoutKey), map);
@@ -86,69 +47,6 @@ export function robustCapacityBits(map: BlockMap, layoutKey: Uint8Array): number
       return 8 * (k.dataBytes - FRAME_OVERHEAD);
   }
   return 0;
-}
-
-function readBlock(frame: PixelFrame, map: BlockMap, block: number, out: Int32Array): number {
-  const by = Math.floor(block / map.blockColumns);
-  const bx = block - by * map.blockColumns;
-  const base = by * BLOCK_SIZE * frame.columns + bx * BLOCK_SIZE;
-  let n = 0;
-  for (let y = 0; y < BLOCK_SIZE; y++) {
-    const row = base + y * frame.columns;
-    for (let x = 0; x < BLOCK_SIZE; x++) out[n++] = frame.samples[row + x] as number;
-  }
-  return base;
-}
-
-/** Unit values (NaN where not usable) under an estimator. */
-function unitValues(
-  frame: PixelFrame,
-  map: BlockMap,
-  layout: Layout,
-  name: EstimatorName,
-  minMax?: Int32Array,
-): Float64Array {
-  const out = new Float64Array(layout.perm.length).fill(NaN);
-  const v = new Int32Array(16);
-  for (let u = 0; u < out.length; u++) {
-    if (!unitUsable(layout, map, u)) continue;
-    const b = leftBlock(layout, map, u);
-    let level = 0;
-    for (let side = 0; side < 2; side++) {
-      readBlock(frame, map, b + side, v);
-      sort16(v);
-      level += (side === 0 ? 1 : -1) * estimateSorted(v, name);
-      if (minMax !== undefined) {
-        minMax[2 * (b + side)] = v[0] as number;
-        minMax[2 * (b + side) + 1] = v[15] as number;
-      }
-    }
-    out[u] = level;
-  }
-  return out;
-}
-
-function clip(v: number): number {
-  return v < -CLIP ? -CLIP : v > CLIP ? CLIP : v;
-}
-
-/** Per coded bit: mean of chip * clipped unit value over the bucket's usable units. */
-function project(layout: Layout, values: Float64Array, bits: number): Float64Array {
-  const total = layout.perm.length;
-  const out = new Float64Array(bits).fill(NaN);
-  for (let j = 0; j < bits; j++) {
-    let sum = 0;
-    let r = 0;
-    for (let q = bucketStart(j, total, bits); q < bucketStart(j + 1, total, bits); q++) {
-      const u = layout.perm[q] as number;
-      const value = values[u] as number;
-      if (Number.isNaN(value)) continue;
-      sum += clip(chip(layout, u) * value);
-      r++;
-    }
-    if (r > 0) out[j] = sum / r;
-  }
-  return out;
 }
 
 export interface RobustEmbedOk {
@@ -253,183 +151,6 @@ export function robustEmbed(
     message:
       'the background cannot carry the robust frame (blocks pinned at the range limits or too varied)',
   };
-}
-
-/** Range of a block's own shift [min, max] keeping it inside the stored range. */
-function ownBounds(minMax: Int32Array, block: number, c: SampleConstraints): [number, number] {
-  return [
-    c.minValue - (minMax[2 * block] as number),
-    c.maxValue - (minMax[2 * block + 1] as number),
-  ];
-}
-
-/**
- * Splits a move w of a unit value (left - right) into block shifts: dL - dR = w with dL^2 + dR^2
- * smallest within each block's bounds (half each way when the range allows; near the bottom of the
- * stored range, e.g. air at 0, the other block takes the rest).
- */
-function split(
-  w: number,
-  l: readonly [number, number],
-  r: readonly [number, number],
-): [number, number] {
-  const dL = clampTo(w / 2, Math.max(l[0], w + r[0]), Math.min(l[1], w + r[1]));
-  return [dL, dL - w];
-}
-
-/** Per coded bit: its units, their host values, move bounds and block bounds (amplitude-free). */
-interface Bucket {
-  readonly bit: number;
-  readonly units: number[];
-  readonly host: number[];
-  readonly lo: number[];
-  readonly hi: number[];
-  readonly boundsL: [number, number][];
-  readonly boundsR: [number, number][];
-}
-
-function prepareBuckets(
-  map: BlockMap,
-  layout: Layout,
-  values: Float64Array,
-  minMax: Int32Array,
-  codeword: readonly number[],
-  bits: number,
-  constraints: SampleConstraints,
-): Bucket[] {
-  const total = layout.perm.length;
-  const buckets: Bucket[] = [];
-  for (let j = 0; j < bits; j++) {
-    const bit = (((codeword[j >> 3] as number) >> (7 - (j & 7))) & 1) ^ bitOf(layout.whitening, j);
-    const bucket: Bucket = { bit, units: [], host: [], lo: [], hi: [], boundsL: [], boundsR: [] };
-    for (let q = bucketStart(j, total, bits); q < bucketStart(j + 1, total, bits); q++) {
-      const u = layout.perm[q] as number;
-      const value = values[u] as number;
-      if (Number.isNaN(value)) continue;
-      const s = chip(layout, u);
-      const h = s * value;
-      const left = leftBlock(layout, map, u);
-      const lb = ownBounds(minMax, left, constraints);
-      const rb = ownBounds(minMax, left + 1, constraints);
-      // Move m = s * w of h; w in [lL - rMax, lMax - rMin]. A saturated unit is left alone.
-      const wLo = lb[0] - rb[1];
-      const wHi = lb[1] - rb[0];
-      const saturated = Math.abs(h) >= CLIP;
-      bucket.units.push(u);
-      bucket.host.push(h);
-      bucket.lo.push(saturated ? 0 : s > 0 ? wLo : -wHi);
-      bucket.hi.push(saturated ? 0 : s > 0 ? wHi : -wLo);
-      bucket.boundsL.push(lb);
-      bucket.boundsR.push(rb);
-    }
-    buckets.push(bucket);
-  }
-  return buckets;
-}
-
-function planShifts(
-  map: BlockMap,
-  layout: Layout,
-  buckets: readonly Bucket[],
-  amplitude: number,
-): { shift: Int32Array; cost: number } {
-  const shift = new Int32Array(map.usable.length);
-  let cost = 0;
-  for (const { bit, units, host, lo, hi, boundsL, boundsR } of buckets) {
-    if (units.length === 0) continue;
-    const lambda = solveShift(host, lo, hi, bit ? amplitude : -amplitude);
-    if (lambda === undefined) continue;
-    for (let i = 0; i < units.length; i++) {
-      const u = units[i] as number;
-      const w = chip(layout, u) * clampTo(lambda, lo[i] as number, hi[i] as number);
-      if (w === 0) continue;
-      const [dL, dR] = split(w, boundsL[i] as [number, number], boundsR[i] as [number, number]);
-      const left = leftBlock(layout, map, u);
-      shift[left] = Math.round(dL);
-      shift[left + 1] = Math.round(dR);
-      cost += 16 * ((shift[left] as number) ** 2 + (shift[left + 1] as number) ** 2);
-    }
-  }
-  return { shift, cost };
-}
-
-function clampTo(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-/** The common move lambda (clamped per unit) that puts the clipped mean on `target`; bisection. */
-function solveShift(
-  host: readonly number[],
-  lo: readonly number[],
-  hi: readonly number[],
-  target: number,
-): number | undefined {
-  const mean = (lambda: number): number => {
-    let s = 0;
-    for (let i = 0; i < host.length; i++)
-      s += clip((host[i] as number) + clampTo(lambda, lo[i] as number, hi[i] as number));
-    return s / host.length;
-  };
-  let a = -2 * CLIP;
-  let b = 2 * CLIP;
-  if (mean(a) > target || mean(b) < target) return undefined;
-  for (let it = 0; it < 20; it++) {
-    const mid = (a + b) / 2;
-    if (mean(mid) < target) a = mid;
-    else b = mid;
-  }
-  return b;
-}
-
-/** Applies the block shifts; one that would produce a forbidden value shrinks towards 0. */
-function applyShifts(
-  samples: Int32Array,
-  frame: PixelFrame,
-  map: BlockMap,
-  shift: Int32Array,
-  c: SampleConstraints,
-): number {
-  let used = 0;
-  for (let block = 0; block < shift.length; block++) {
-    let d = shift[block] as number;
-    if (d === 0) continue;
-    const base = blockBase(frame, map, block);
-    // The planned shifts keep every block inside the stored range; only forbidden values remain.
-    while (d !== 0 && c.forbidden.length > 0 && !blockAllowed(samples, frame.columns, base, d, c)) {
-      d -= Math.sign(d);
-    }
-    shift[block] = d;
-    if (d === 0) continue;
-    addToBlock(samples, frame.columns, base, d);
-    used++;
-  }
-  return used;
-}
-
-function blockBase(frame: PixelFrame, map: BlockMap, block: number): number {
-  const by = Math.floor(block / map.blockColumns);
-  return by * BLOCK_SIZE * frame.columns + (block - by * map.blockColumns) * BLOCK_SIZE;
-}
-
-function addToBlock(samples: Int32Array, columns: number, base: number, d: number): void {
-  for (let y = 0; y < BLOCK_SIZE; y++) {
-    const row = base + y * columns;
-    for (let x = 0; x < BLOCK_SIZE; x++) samples[row + x] = (samples[row + x] as number) + d;
-  }
-}
-
-function blockAllowed(
-  samples: Int32Array,
-  columns: number,
-  base: number,
-  d: number,
-  c: SampleConstraints,
-): boolean {
-  for (let y = 0; y < BLOCK_SIZE; y++) {
-    for (let x = 0; x < BLOCK_SIZE; x++)
-      if (!allowed((samples[base + y * columns + x] as number) + d, c)) return false;
-  }
-  return true;
 }
 
 export type RobustExtract =
