@@ -167,6 +167,45 @@ describe('DICOMweb through the gateway, passthrough rule, real Orthanc', () => {
     expect(json['00081199']?.Value).toHaveLength(10);
   });
 
+  it('writes the configured public base URL and root into every answer', async () => {
+    const proxied = await startHarness({
+      rules: PASSTHROUGH_RULES,
+      engine: createIdentityEngine,
+      orthanc: h.orthanc,
+      config: (base) => ({
+        ...base,
+        http: { ...base.http, root: '/pacs/dicomweb', publicBaseUrl: 'https://pacs.example.org/' },
+      }),
+    });
+    try {
+      const public_ = 'https://pacs.example.org/pacs/dicomweb';
+      expect(proxied.gateway.url).toMatch(/\/pacs\/dicomweb$/);
+      const client = viewerClient(proxied.gateway.url, proxied.tokens.viewer);
+      const found = await client.searchForSeries({ studyInstanceUID: study });
+      expect(jsonValue(found[0], '00081190')).toBe(`${public_}/studies/${study}/series/${series}`);
+      const metadata = await client.retrieveSeriesMetadata({
+        studyInstanceUID: study,
+        seriesInstanceUID: series,
+      });
+      expect(JSON.stringify(metadata)).toContain(`"BulkDataURI":"${public_}/studies/${study}/`);
+      const { body, contentType } = multipartBody(files.slice(0, 1));
+      const stored = await fetch(`${proxied.gateway.url}/studies`, {
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': contentType, ...proxied.auth('modality') },
+      });
+      expect(jsonValue((await stored.json()) as DicomJson, '00081190')).toBe(
+        `${public_}/studies/${study}`,
+      );
+      const old = await fetch(`http://127.0.0.1:${proxied.gateway.port}/dicom-web/studies`, {
+        headers: proxied.auth('viewer'),
+      });
+      expect(old.status).toBe(404);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it('records one audit row per stored instance, and logs nothing about the patient', async () => {
     const rows = await h.audit.query({ kind: 'store', limit: 1000, offset: 0 });
     expect(rows.length).toBeGreaterThanOrEqual(30 + 3 + 10);
