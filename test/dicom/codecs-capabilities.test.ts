@@ -212,4 +212,25 @@ describe('refusals', () => {
       );
     }
   });
+
+  it('keeps valid frames decoding while failing ones run concurrently (the reload waits)', async () => {
+    const info = MONO(16, 12, false);
+    const native = syntheticFrame(info, 11);
+    const uid = '1.2.840.10008.1.2.4.80';
+    const valid = await encodeFrame(uid, native, info);
+    // Half a frame: its header passes, the codec itself fails (and the module is marked for reload).
+    const garbage = valid.subarray(0, valid.length >> 1);
+    const results = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) => decodeFrame(uid, i % 2 === 0 ? garbage : valid, info)),
+    );
+    results.forEach((r, i) => {
+      if (i % 2 === 0) {
+        expect(r.status === 'rejected' ? codeOf(r.reason) : 'fulfilled').toMatch(/^CODEC_/);
+      } else {
+        expect(r.status).toBe('fulfilled');
+        if (r.status === 'fulfilled')
+          expect(storedValues(r.value, info)).toEqual(storedValues(native, info));
+      }
+    });
+  });
 });

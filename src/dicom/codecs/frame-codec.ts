@@ -18,11 +18,11 @@ import {
   type FrameInfo,
 } from './frame-info';
 import {
-  initializeCodecs,
   RPCL_PROGRESSION,
   runNative,
   type EncodeParameters,
   type NativeOperation,
+  withCodecs,
 } from './native-codecs';
 
 /**
@@ -180,14 +180,15 @@ export async function decodeFrame(
   const operation = DECODERS[capability.family];
   if (operation === undefined)
     throw codecError('CODEC_UNAVAILABLE', `no decoder for ${capability.name}`);
-  await initializeCodecs();
   // The 8-bit JPEG decoder writes one byte per sample but spaces rows by Bits Allocated: ask it for
   // 8-bit rows and widen them afterwards (normalise).
   const narrow =
     capability.family === 'jpeg' && info.bitsAllocated === 16 && (header?.precision ?? 16) <= 8;
   const codecInfo = narrow ? { ...info, bitsAllocated: 8 } : info;
   return normalise(
-    runNative(operation, frame, codecInfo, info.photometricInterpretation, {}),
+    await withCodecs(() =>
+      runNative(operation, frame, codecInfo, info.photometricInterpretation, {}),
+    ),
     info,
     header,
   );
@@ -288,8 +289,9 @@ export async function encodeFrame(
     );
   }
   const { operation, parameters } = encodeCall(capability, info, options);
-  await initializeCodecs();
-  return runNative(operation, input, codecInfo, nativePhotometric(info), parameters);
+  return withCodecs(() =>
+    runNative(operation, input, codecInfo, nativePhotometric(info), parameters),
+  );
 }
 
 /**

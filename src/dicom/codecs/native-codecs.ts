@@ -54,6 +54,21 @@ export async function initializeCodecs(): Promise<void> {
   }
 }
 
+/**
+ * Runs `work` (synchronous codec calls) with the codecs loaded. The check and the work run in one
+ * synchronous stretch, so a failure of another call in between (which marks the module for reload)
+ * makes this one wait for the reload instead of failing.
+ */
+export async function withCodecs<T>(work: () => T): Promise<T> {
+  // Each round some call runs (load failures throw out of initializeCodecs), so this ends; the bound
+  // only guards against a livelock of calls that keep failing in front of this one.
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    await initializeCodecs();
+    if (state.kind === 'ready') return work();
+  }
+  throw codecError('CODEC_INIT_FAILED', 'the codecs kept being reloaded by failing calls');
+}
+
 /** Whether a codec call can run now (initialised and not waiting for a reload after a failure). */
 export function codecsReady(): boolean {
   return state.kind === 'ready';
