@@ -37,6 +37,13 @@ function readRaw(bytes: Uint8Array, offset: number, bitsAllocated: 8 | 16): numb
     : (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);
 }
 
+/** `count` little-endian 16-bit values at `offset`, viewed in place when aligned, else copied. */
+function uint16View(bytes: Uint8Array, offset: number, count: number): Uint16Array {
+  const start = bytes.byteOffset + offset;
+  if (start % 2 === 0) return new Uint16Array(bytes.buffer, start, count);
+  return new Uint16Array(bytes.slice(offset, offset + 2 * count).buffer);
+}
+
 /** Decodes every frame of native pixel data at `range` in `bytes`. */
 export function decodeFrames(
   bytes: Uint8Array,
@@ -53,14 +60,15 @@ export function decodeFrames(
   for (let f = 0; f < layout.numberOfFrames; f++) {
     const samples = new Int32Array(count);
     const base = range.offset + f * count * bytesPerSample;
-    const start = bytes.byteOffset + base;
-    if (bitsAllocated === 16 && bitsStored === 16 && start % 2 === 0) {
-      // The common case (16 of 16 bits, aligned): copy through a typed view of the same memory.
-      samples.set(
-        signed
-          ? new Int16Array(bytes.buffer, start, count)
-          : new Uint16Array(bytes.buffer, start, count),
-      );
+    // 16-bit samples through a typed view (little-endian hosts; copied first when unaligned).
+    const raw16 = bitsAllocated === 16 ? uint16View(bytes, base, count) : undefined;
+    if (raw16 !== undefined && bitsStored === 16) {
+      samples.set(signed ? new Int16Array(raw16.buffer, raw16.byteOffset, count) : raw16);
+    } else if (raw16 !== undefined) {
+      for (let i = 0; i < count; i++) {
+        const v = ((raw16[i] ?? 0) >>> shift) & mask;
+        samples[i] = signed && v >= signBit ? v - 2 * signBit : v;
+      }
     } else {
       for (let i = 0; i < count; i++) {
         const raw = readRaw(bytes, base + i * bytesPerSample, bitsAllocated);
