@@ -154,6 +154,20 @@ describe('padding and constraints', () => {
     });
   });
 
+  it('freezes a whole padding range (Pixel Padding Range Limit) and forbids it', () => {
+    const frame: PixelFrame = {
+      rows: 1,
+      columns: 6,
+      bitsStored: 16,
+      signed: true,
+      samples: Int32Array.from([-3000, -2000, -1500, -1000, -999, 40]),
+    };
+    expect(Array.from(paddingMask(frame, [-2000, -1000]) ?? [])).toEqual([0, 1, 1, 1, 0, 0]);
+    expect(
+      sampleConstraints({ bitsStored: 16, signed: true, paddingRange: [-2000, -1000] }).forbidden,
+    ).toEqual([[-2000, -1000]]);
+  });
+
   it('uses the stored-bits range of a 12-bit image and no padding', () => {
     const image = readDicomImage(readData('ct/lung-pet-ct-dx/1-03.dcm'));
     expect(paddingMask(image.frames[0] as PixelFrame, image.paddingRange)).toBeUndefined();
