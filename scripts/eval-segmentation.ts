@@ -106,6 +106,14 @@ async function accuracy(): Promise<void> {
  */
 async function stability(): Promise<void> {
   const { slices, skipped } = allCtMrFrames();
+  const labels = new Map<string, Uint8Array>();
+  for (const { rel } of labelledFiles()) {
+    try {
+      labels.set(rel, readLabel(rel));
+    } catch {
+      // no label for this file
+    }
+  }
   const segmenters: [string, Segmenter][] = [
     ['onnx-maskrcnn', await createOnnxSegmenter()],
     ['threshold', createThresholdSegmenter()],
@@ -126,11 +134,18 @@ async function stability(): Promise<void> {
         let changed = 0;
         let changedBody = 0;
         let changedNear = 0;
+        let labelled = 0;
+        let changedLabel = 0;
         let payloadBytes = 0;
         const notEmbedded = new Map<string, number>();
         const unequal: string[] = [];
         for (const slice of group) {
-          const o = await measureStability(s, slice, { profile, payloadBytes: PAYLOAD_BYTES });
+          const label = labels.get(slice.rel);
+          const o = await measureStability(s, slice, {
+            profile,
+            payloadBytes: PAYLOAD_BYTES,
+            ...(label === undefined ? {} : { label }),
+          });
           if (!o.embedded) {
             notEmbedded.set(o.reason, (notEmbedded.get(o.reason) ?? 0) + 1);
             continue;
@@ -144,13 +159,18 @@ async function stability(): Promise<void> {
           changed += o.changedPixels;
           changedBody += o.changedBodyPixels;
           changedNear += o.changedNearBody;
+          if (o.changedLabelBody !== undefined) {
+            labelled++;
+            changedLabel += o.changedLabelBody;
+          }
           payloadBytes += o.payloadBytes;
         }
         const skippedText = [...notEmbedded].map(([k, v]) => `${k}: ${v}`).join(', ');
         console.log(
           `${profile.padEnd(8)} ${name.padEnd(14)} ${modality} frames ${frames}, identical block maps ${equal}/${frames}, ` +
             `min agreement ${minAgreement.toFixed(5)}, mask NCC mean ${(sumNcc / Math.max(1, frames)).toFixed(5)} ` +
-            `min ${minNcc.toFixed(5)}, mean payload ${(payloadBytes / Math.max(1, frames)).toFixed(0)} B, changed pixels ${changed}, in body ${changedBody}, within margin ${changedNear}` +
+            `min ${minNcc.toFixed(5)}, mean payload ${(payloadBytes / Math.max(1, frames)).toFixed(0)} B, changed pixels ${changed}, in body ${changedBody}, within margin ${changedNear}, ` +
+            `in the labelled body of ${labelled} labelled slices ${changedLabel}` +
             (skippedText ? `; not embedded (${skippedText})` : ''),
         );
         if (unequal.length > 0) console.log(`  differing: ${unequal.join(', ')}`);

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { StegoGatewayError } from '../stego/errors';
 import type { PixelFrame, SignificanceMask } from '../stego/types';
 import { BODY_MODEL } from './model-card';
-import { fillHoles, pasteBack, refineEdge, refinementBand, unionProbability } from './postprocess';
+import { finishMask, pasteBack, refinementBand, unionProbability } from './postprocess';
 import { modelInput, normaliseFrame } from './preprocess';
 import type { SegmentationContext, Segmenter } from './segmenter';
 
@@ -16,7 +16,7 @@ export interface OnnxSegmenterOptions {
   readonly expectedSha256?: string;
   /** onnxruntime intra-op threads (default 2). */
   readonly intraOpThreads?: number;
-  /** Refine the outline at full resolution (default true; see refineEdge). */
+  /** Refine the outline at full resolution (default true; see refineEdge in postprocess.ts). */
   readonly refineEdges?: boolean;
   /** Instances scoring below this are ignored (default: the model card's 0.5). */
   readonly scoreThreshold?: number;
@@ -115,10 +115,13 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
     const prob = unionProbability(scores, masks, size, scoreThreshold);
     let data: Uint8Array = new Uint8Array(rows * columns);
     if (prob !== undefined) {
-      data = pasteBack(prob, size, rows, columns);
-      if (refine)
-        data = refineEdge(data, intensity, rows, columns, refinementBand(rows, columns, size));
-      data = fillHoles(data, rows, columns);
+      data = finishMask(
+        pasteBack(prob, size, rows, columns),
+        intensity,
+        rows,
+        columns,
+        refine ? refinementBand(rows, columns, size) : undefined,
+      );
     }
     const padding = context.padding;
     if (padding !== undefined)

@@ -39,6 +39,70 @@ export function pasteBack(
   return out;
 }
 
+/** Where an array lies in its frame (refinement works on a crop around the body). */
+export interface Window {
+  readonly top: number;
+  readonly left: number;
+  readonly frameRows: number;
+  readonly frameColumns: number;
+}
+
+/**
+ * Edge refinement (optional) and hole filling of a pasted-back mask, on the smallest crop that holds
+ * the body and everything refinement may add: most of a frame is background, and the morphology then
+ * runs on the body's box only. Returns a full-frame mask.
+ */
+export function finishMask(
+  mask: Uint8Array,
+  intensity: Uint8Array,
+  rows: number,
+  columns: number,
+  band: RefinementBand | undefined,
+): Uint8Array {
+  let minY = rows;
+  let maxY = -1;
+  let minX = columns;
+  let maxX = -1;
+  for (let y = 0; y < rows; y++) {
+    const row = y * columns;
+    const first = mask.indexOf(1, row);
+    if (first === -1 || first >= row + columns) continue;
+    const last = mask.subarray(row, row + columns).lastIndexOf(1) + row;
+    if (y < minY) minY = y;
+    maxY = y;
+    if (first - row < minX) minX = first - row;
+    if (last - row > maxX) maxX = last - row;
+  }
+  if (maxY < 0) return mask;
+  const pad = (band === undefined ? 0 : Math.max(band.outsidePx, band.frameEdgePx)) + 2;
+  const top = Math.max(0, minY - pad);
+  const left = Math.max(0, minX - pad);
+  const cropRows = Math.min(rows, maxY + 1 + pad) - top;
+  const cropColumns = Math.min(columns, maxX + 1 + pad) - left;
+  const cropMask = new Uint8Array(cropRows * cropColumns);
+  const cropIntensity = new Uint8Array(cropRows * cropColumns);
+  for (let y = 0; y < cropRows; y++) {
+    const from = (y + top) * columns + left;
+    cropMask.set(mask.subarray(from, from + cropColumns), y * cropColumns);
+    cropIntensity.set(intensity.subarray(from, from + cropColumns), y * cropColumns);
+  }
+  let done: Uint8Array = cropMask;
+  if (band !== undefined) {
+    done = refineEdge(cropMask, cropIntensity, cropRows, cropColumns, band, {
+      top,
+      left,
+      frameRows: rows,
+      frameColumns: columns,
+    });
+  }
+  done = fillHoles(done, cropRows, cropColumns);
+  const out = new Uint8Array(rows * columns);
+  for (let y = 0; y < cropRows; y++) {
+    out.set(done.subarray(y * cropColumns, (y + 1) * cropColumns), (y + top) * columns + left);
+  }
+  return out;
+}
+
 /** How far inside and outside the model's outline the edge is re-decided, in frame pixels. */
 export interface RefinementBand {
   readonly insidePx: number;
@@ -83,15 +147,23 @@ export function refineEdge(
   rows: number,
   columns: number,
   band: RefinementBand,
+  frame: Window = { top: 0, left: 0, frameRows: rows, frameColumns: columns },
 ): Uint8Array {
   const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
-  if (band.frameEdgePx > band.outsidePx) {
-    const far = dilateSquare(mask, rows, columns, band.frameEdgePx);
-    const e = band.frameEdgePx;
+  const e = band.frameEdgePx;
+  const nearFrameEdge =
+    frame.top < 2 * e ||
+    frame.left < 2 * e ||
+    frame.top + rows > frame.frameRows - 2 * e ||
+    frame.left + columns > frame.frameColumns - 2 * e;
+  if (e > band.outsidePx && nearFrameEdge) {
+    const far = dilateSquare(mask, rows, columns, e);
     for (let y = 0; y < rows; y++) {
-      const nearEdgeRow = y < e || y >= rows - e;
+      const fy = y + frame.top;
+      const nearEdgeRow = fy < e || fy >= frame.frameRows - e;
       for (let x = 0; x < columns; x++) {
-        if (nearEdgeRow || x < e || x >= columns - e) {
+        const fx = x + frame.left;
+        if (nearEdgeRow || fx < e || fx >= frame.frameColumns - e) {
           const i = y * columns + x;
           if (far[i] !== 0) dilated[i] = 1;
         }

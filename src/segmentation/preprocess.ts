@@ -228,7 +228,29 @@ export function modelInput(
   columns: number,
   size: number,
 ): Float32Array {
+  const k = rows / size;
+  if (rows === columns && Number.isInteger(k) && k >= 1) return boxReduce(intensity, rows, k, size);
   const resized = resample(intensity, rows, columns, size, size);
   for (let i = 0; i < resized.length; i++) resized[i] = Math.round(resized[i] as number) / 255;
   return resized;
+}
+
+/**
+ * The common case of modelInput (a square frame k times the input size, e.g. 512 -> 256): the mean
+ * of each k x k block in integer arithmetic, rounded as resample + Math.round would.
+ */
+function boxReduce(intensity: Uint8Array, n: number, k: number, size: number): Float32Array {
+  const sums = new Uint32Array(size * size);
+  for (let y = 0; y < n; y++) {
+    const outRow = ((y / k) | 0) * size;
+    const row = y * n;
+    for (let x = 0; x < n; x++) {
+      const o = outRow + ((x / k) | 0);
+      sums[o] = (sums[o] as number) + (intensity[row + x] as number);
+    }
+  }
+  const area = k * k;
+  const out = new Float32Array(size * size);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round((sums[i] as number) / area) / 255;
+  return out;
 }

@@ -157,6 +157,18 @@ describe('resample', () => {
 });
 
 describe('modelInput', () => {
+  it('takes the integer fast path (512 -> 256) with the same result as resampling', () => {
+    const intensity = Uint8Array.from({ length: 512 * 512 }, (_, i) => (i * 2654435761) >>> 24);
+    const fast = modelInput(intensity, 512, 512, 256);
+    const slow = resample(intensity, 512, 512, 256, 256);
+    let worst = 0;
+    for (let i = 0; i < fast.length; i++) {
+      worst = Math.max(worst, Math.abs((fast[i] as number) * 255 - (slow[i] as number)));
+    }
+    // Both round the same 2x2 mean; only float rounding of exact halves may differ.
+    expect(worst).toBeLessThanOrEqual(0.5001);
+  });
+
   it('is size x size in steps of 1/255', () => {
     const intensity = Uint8Array.from({ length: 30 * 50 }, (_, i) => i % 256);
     const x = modelInput(intensity, 30, 50, 16);

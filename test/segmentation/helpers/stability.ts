@@ -27,6 +27,8 @@ export type StabilityOutcome =
       readonly changedBodyPixels: number;
       /** Changed pixels within `marginPx` of the cover's body (must be 0 too). */
       readonly changedNearBody: number;
+      /** Changed pixels inside the ground-truth label's body (undefined without a label). */
+      readonly changedLabelBody: number | undefined;
       readonly payloadBytes: number;
     };
 
@@ -36,6 +38,8 @@ export interface StabilityOptions {
   readonly payloadBytes: readonly number[];
   readonly marginPx?: number;
   readonly seed?: number;
+  /** Ground-truth body (models/labels) when the slice has one: changes there are counted too. */
+  readonly label?: Uint8Array;
 }
 
 function agreement(a: BlockMap, b: BlockMap): number {
@@ -80,6 +84,8 @@ export async function measureStability(
   let changedPixels = 0;
   let changedBodyPixels = 0;
   let changedNearBody = 0;
+  let changedLabelBody = 0;
+  const label = options.label;
   const { columns } = slice.frame;
   const dilatedCover = dilateSquare(cover.data, slice.frame.rows, columns, marginPx);
   for (let i = 0; i < stego.samples.length; i++) {
@@ -87,6 +93,7 @@ export async function measureStability(
     changedPixels++;
     if (cover.data[i] !== 0) changedBodyPixels++;
     if (dilatedCover[i] !== 0) changedNearBody++;
+    if (label !== undefined && label[i] !== 0) changedLabelBody++;
   }
   return {
     embedded: true,
@@ -96,6 +103,7 @@ export async function measureStability(
     changedPixels,
     changedBodyPixels,
     changedNearBody,
+    changedLabelBody: label === undefined ? undefined : changedLabelBody,
     payloadBytes: result.report.payloadBits / 8,
   };
 }
