@@ -175,10 +175,13 @@ describe('refusals', () => {
     ]) {
       const encoded = await encodeFrame(uid, syntheticFrame(info, 3), info);
       const code = await codeOfCall(() => decodeFrame(uid, encoded, { ...info, rows: 20 }));
-      // RLE has no size in its header: its decoder runs out of room and fails instead.
+      // RLE has no size in its header: segments longer than the planes make its decoder fail.
       const expected =
         uid === '1.2.840.10008.1.2.5' ? 'CODEC_DECODE_FAILED' : 'CODEC_FRAME_MISMATCH';
       expect([uid, code]).toEqual([uid, expected]);
+      // More rows than the frame holds: for RLE, segments too short for the planes.
+      const short = await codeOfCall(() => decodeFrame(uid, encoded, { ...info, rows: 80 }));
+      expect([uid, short]).toEqual([uid, 'CODEC_FRAME_MISMATCH']);
     }
   });
 

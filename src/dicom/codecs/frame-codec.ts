@@ -4,7 +4,7 @@ import { codecError } from './codec-error';
 import {
   j2kFrameHeader,
   jpegFrameHeader,
-  rleSegmentCount,
+  rleSegmentLengths,
   type CodestreamHeader,
 } from './frame-header';
 import {
@@ -92,11 +92,19 @@ function precheck(
   info: FrameInfo,
 ): CodestreamHeader | undefined {
   if (capability.family === 'rle') {
-    const segments = rleSegmentCount(frame);
-    if (segments !== info.samplesPerPixel * bytesPerSample(info)) {
+    const lengths = rleSegmentLengths(frame);
+    if (lengths.length !== info.samplesPerPixel * bytesPerSample(info)) {
       throw codecError(
         'CODEC_FRAME_MISMATCH',
-        `the RLE frame has [${segments}] segments, the header implies [${info.samplesPerPixel * bytesPerSample(info)}]`,
+        `the RLE frame has [${lengths.length}] segments, the header implies [${info.samplesPerPixel * bytesPerSample(info)}]`,
+      );
+    }
+    const plane = info.rows * info.columns;
+    const short = lengths.findIndex((n) => n < plane);
+    if (short >= 0) {
+      throw codecError(
+        'CODEC_FRAME_MISMATCH',
+        `RLE segment [${short}] decodes to [${lengths[short]}] bytes, a [${info.rows}x${info.columns}] plane needs [${plane}]`,
       );
     }
     return undefined;

@@ -153,3 +153,31 @@ export function rleSegmentCount(b: Uint8Array): number {
   }
   return segments;
 }
+
+/**
+ * How many bytes each RLE segment decodes to (PackBits, PS3.5 G.3.1), counted without decoding. A
+ * segment shorter than one byte plane would leave the rest of the plane to the decoder's zeros.
+ */
+export function rleSegmentLengths(b: Uint8Array): number[] {
+  const segments = rleSegmentCount(b);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const offsets = Array.from({ length: segments }, (_, i) => view.getUint32(4 + 4 * i, true));
+  return offsets.map((start, i) => {
+    const end = offsets[i + 1] ?? b.length;
+    let decoded = 0;
+    let pos = start;
+    while (pos < end) {
+      const n = view.getInt8(pos);
+      if (n >= 0) {
+        decoded += n + 1;
+        pos += n + 2;
+      } else if (n !== -128) {
+        decoded += 1 - n;
+        pos += 2;
+      } else {
+        pos += 1;
+      }
+    }
+    return decoded;
+  });
+}
