@@ -6,7 +6,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 
-const AREAS = ['stego', 'pipeline', 'segmentation', 'gateway', 'gateway-security'] as const;
+const AREAS = ['stego', 'pipeline', 'segmentation', 'gateway', 'gateway-security', 'codecs'] as const;
 
 interface BenchModule {
   run(): Promise<void>;
