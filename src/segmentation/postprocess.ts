@@ -107,22 +107,22 @@ export function finishMask(
 export interface RefinementBand {
   readonly insidePx: number;
   readonly outsidePx: number;
-  /** Further out, up to this distance, but only within this distance of the frame's edge. */
+  /** Where the outline ends this close to the frame's edge, the band runs on to the edge. */
   readonly frameEdgePx: number;
 }
 
 /**
- * Default band: 2 model-input pixels inside and outside (4 frame pixels of a 512 x 512 slice), 6
- * outside near the frame's edge (12 frame pixels): the pasted-back mask stops short of the edge when
- * the body runs off the frame (the mask's last cell fades out), and those pixels must still count as
- * body. Elsewhere a narrow outside band keeps couch and blankets that touch the skin out.
+ * Default band, in model-input pixels (frame pixels of a 512 x 512 slice): 2 inside (4), 3 outside (6),
+ * and on to the frame's edge where the outline ends within 12 (24) of it (see extendToFrameEdges).
+ * A narrow outside band keeps couch and blankets that touch the skin out; the values were chosen on
+ * the held-out slices against missed body pixels (models/README.md).
  */
 export function refinementBand(rows: number, columns: number, inputSize: number): RefinementBand {
   const px = Math.max(rows, columns) / inputSize;
   return {
     insidePx: Math.max(1, Math.ceil(2 * px)),
-    outsidePx: Math.max(1, Math.ceil(2 * px)),
-    frameEdgePx: Math.max(2, Math.ceil(6 * px)),
+    outsidePx: Math.max(1, Math.ceil(3 * px)),
+    frameEdgePx: Math.max(2, Math.ceil(12 * px)),
   };
 }
 
@@ -150,26 +150,7 @@ export function refineEdge(
   frame: Window = { top: 0, left: 0, frameRows: rows, frameColumns: columns },
 ): Uint8Array {
   const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
-  const e = band.frameEdgePx;
-  const nearFrameEdge =
-    frame.top < 2 * e ||
-    frame.left < 2 * e ||
-    frame.top + rows > frame.frameRows - 2 * e ||
-    frame.left + columns > frame.frameColumns - 2 * e;
-  if (e > band.outsidePx && nearFrameEdge) {
-    const far = dilateSquare(mask, rows, columns, e);
-    for (let y = 0; y < rows; y++) {
-      const fy = y + frame.top;
-      const nearEdgeRow = fy < e || fy >= frame.frameRows - e;
-      for (let x = 0; x < columns; x++) {
-        const fx = x + frame.left;
-        if (nearEdgeRow || fx < e || fx >= frame.frameColumns - e) {
-          const i = y * columns + x;
-          if (far[i] !== 0) dilated[i] = 1;
-        }
-      }
-    }
-  }
+  extendToFrameEdges(mask, dilated, rows, columns, band.frameEdgePx, frame);
   const eroded = erodeSquare(mask, rows, columns, band.insidePx);
   // A ring deeper inside would see the skull under the scalp of a head MR; the band's own inside part
   // measured better on the held-out slices (models/README.md).
@@ -240,6 +221,46 @@ export function refineEdge(
     }
   }
   return out;
+}
+
+/**
+ * Where the outline ends within `reachPx` of the frame's edge, the band runs on to the edge (along
+ * that row or column): a body cut by the field of view goes on to the edge, and the pasted-back mask
+ * always stops a little short of it (its last cell fades out).
+ */
+function extendToFrameEdges(
+  mask: Uint8Array,
+  band: Uint8Array,
+  rows: number,
+  columns: number,
+  reachPx: number,
+  frame: Window,
+): void {
+  const rightGap = frame.frameColumns - (frame.left + columns);
+  const bottomGap = frame.frameRows - (frame.top + rows);
+  for (let y = 0; y < rows; y++) {
+    const row = y * columns;
+    const first = mask.indexOf(1, row);
+    if (first === -1 || first >= row + columns) continue;
+    const last = mask.subarray(row, row + columns).lastIndexOf(1);
+    if (frame.left + (first - row) <= reachPx) band.fill(1, row, first);
+    if (columns - 1 - last + rightGap <= reachPx) band.fill(1, row + last + 1, row + columns);
+  }
+  for (let x = 0; x < columns; x++) {
+    let first = -1;
+    let last = -1;
+    for (let y = 0; y < rows; y++) {
+      if (mask[y * columns + x] !== 0) {
+        if (first < 0) first = y;
+        last = y;
+      }
+    }
+    if (first < 0) continue;
+    if (frame.top + first <= reachPx) for (let y = 0; y < first; y++) band[y * columns + x] = 1;
+    if (rows - 1 - last + bottomGap <= reachPx) {
+      for (let y = last + 1; y < rows; y++) band[y * columns + x] = 1;
+    }
+  }
 }
 
 /** Whether pixel i has an 8-neighbour set in `mask`. */
