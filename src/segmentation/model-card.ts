@@ -5,7 +5,7 @@
  */
 export const BODY_MODEL = {
   fileName: 'body-maskrcnn.onnx',
-  sha256: '23a1439abd154034c461ba2f5f73635810dc0d35756cb5a2b253aa611cae8a15',
+  sha256: 'b5a8082e3510d2e48ad33f8ceff4bae9a21d767a4a086062f0b293149f744051',
   /** The model sees the whole frame stretched to inputSize x inputSize, one channel in [0, 1]. */
   inputSize: 256,
   inputName: 'image',

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Re-export a trained state_dict to ONNX with the box enlargement used by the shipped model.
+
+Mask R-CNN confines each instance mask to its detected box; where the box regression stops short of
+the body (a rounded flank, the top of the head), the mask is cut by a straight line and body pixels
+end up in the background. Enlarging each detected box about its centre before the mask branch (RoI
+pooling and paste-back) lets the mask head, trained on proposals with IoU >= 0.5 to the truth and so
+used to loose boxes, draw the whole outline.
+
+Usage: /usr/bin/python3 models/train/export.py --weights b2.pt --out models/body-maskrcnn.onnx \
+         --arch small --mask-res 56 --box-scale 1.15
+"""
+import argparse
+import sys
+import os
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train import SIZE, build_model, export  # noqa: E402
+
+
+def enlarge_boxes(model, scale):
+    heads = model.roi_heads
+    original = heads.postprocess_detections
+
+    def postprocess(class_logits, box_regression, proposals, image_shapes):
+        boxes, scores, labels = original(class_logits, box_regression, proposals, image_shapes)
+        out = []
+        for b, shape in zip(boxes, image_shapes):
+            cx = (b[:, 0] + b[:, 2]) / 2
+            cy = (b[:, 1] + b[:, 3]) / 2
+            hw = (b[:, 2] - b[:, 0]) * scale / 2
+            hh = (b[:, 3] - b[:, 1]) * scale / 2
+            h, w = float(shape[0]), float(shape[1])
+            out.append(torch.stack([
+                (cx - hw).clamp(min=0.0, max=w), (cy - hh).clamp(min=0.0, max=h),
+                (cx + hw).clamp(min=0.0, max=w), (cy + hh).clamp(min=0.0, max=h),
+            ], dim=1))
+        return out, scores, labels
+
+    heads.postprocess_detections = postprocess
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--weights', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--arch', default='small')
+    ap.add_argument('--fpn', type=int, default=64)
+    ap.add_argument('--mask-res', type=int, default=56)
+    ap.add_argument('--box-scale', type=float, default=1.15)
+    args = ap.parse_args()
+    model = build_model(args.arch, args.fpn, args.mask_res)
+    state = torch.load(args.weights, map_location='cpu')
+    model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
+    model.eval()
+    if args.box_scale != 1.0:
+        enlarge_boxes(model, args.box_scale)
+    export(model, args.out)
+    with torch.no_grad():
+        o = model([torch.full((1, SIZE, SIZE), 0.3)])[0]
+    print('exported', args.out, os.path.getsize(args.out), 'bytes; smoke test boxes', tuple(o['boxes'].shape))
+
+
+if __name__ == '__main__':
+    main()
