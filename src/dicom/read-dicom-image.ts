@@ -8,7 +8,8 @@ import {
   type HeaderDataset,
 } from './header';
 import { decodeFrames, frameByteLength, type ByteRange, type PixelLayout } from './pixel-codec';
-import { hexTag, TAG, walkPart10, type WalkedElement } from './tag-walker';
+import type { ImageStorage } from './image-storage';
+import { hexTag, TAG, walkPart10, type WalkedElement, type WalkedFile } from './tag-walker';
 
 /** A Part 10 image with native pixel data, decoded into frames, with where its pixels lie. */
 export interface DicomImage extends PixelLayout {
@@ -28,6 +29,11 @@ export interface DicomImage extends PixelLayout {
   readonly pixelData: ByteRange;
   readonly frames: readonly PixelFrame[];
   readonly header: HeaderDataset;
+  /**
+   * How the frames get back into Part 10 bytes when they are not patched in place in the original
+   * (set by openDicomImage for converted, colour and compressed images; see image-storage.ts).
+   */
+  readonly storage?: ImageStorage;
 }
 
 /**
@@ -111,51 +117,48 @@ function findTopLevel(elements: readonly WalkedElement[], tag: number): WalkedEl
   return elements.find((e) => e.tag === tag);
 }
 
+/** What the header says about an image's pixels, before any transfer-syntax decision. */
+export interface ImageDescription {
+  readonly sopClassUid: string;
+  readonly modality: string;
+  readonly photometricInterpretation: string;
+  readonly samplesPerPixel: number;
+  /** Planar Configuration (0028,0006): 1 = colour planes one after the other. */
+  readonly planarConfiguration: number;
+  readonly layout: PixelLayout;
+  readonly rescaleSlope: number;
+  readonly rescaleIntercept: number;
+  readonly paddingRange: readonly [number, number] | undefined;
+  readonly header: HeaderDataset;
+  readonly pixel: WalkedElement;
+}
+
+/** The top-level Pixel Data element, or the coded refusal when there is none. */
+function requirePixelData(elements: readonly WalkedElement[], sopClassUid: string): WalkedElement {
+  const pixel = findTopLevel(elements, TAG.PixelData);
+  if (pixel !== undefined) return pixel;
+  const other = [TAG.FloatPixelData, TAG.DoubleFloatPixelData].find(
+    (t) => findTopLevel(elements, t) !== undefined,
+  );
+  if (other !== undefined) {
+    throw dicomError('UNSUPPORTED_PIXEL_FORMAT', `float pixel data ${hexTag(other)}`);
+  }
+  throw dicomError('NOT_AN_IMAGE', `no Pixel Data (7FE0,0010) in SOP class [${sopClassUid}]`);
+}
+
 /**
- * Reads a Part 10 file with native pixel data into frames and header. Refuses, with a specific code,
- * anything it cannot patch in place: see dicom-error.ts.
+ * The header of a little-endian Part 10 file (walked) as an image: NOT_AN_IMAGE for a non-image
+ * SOP class or a file without Pixel Data, UNSUPPORTED_BITS_ALLOCATED / UNSUPPORTED_PIXEL_FORMAT for
+ * pixels no path handles. Says nothing about photometric interpretation or transfer syntax.
  */
-export function readDicomImage(bytes: Uint8Array): DicomImage {
-  const walked = walkPart10(bytes);
-  const ts = walked.transferSyntax;
-  if (ts === undefined) {
-    throw dicomError(
-      'UNSUPPORTED_TRANSFER_SYNTAX',
-      `unknown transfer syntax [${walked.transferSyntaxUid}]`,
-    );
-  }
-  const pixel = findTopLevel(walked.elements, TAG.PixelData);
-  const headerEnd = pixel?.elementOffset ?? bytes.length;
-  // Refusing a non-image or a colour image is more useful than refusing its transfer syntax, but
-  // the header of a deflated or big-endian file cannot be read here without decoding all of it.
-  if (ts.pixelAccess !== 'native' && (ts.deflated || !ts.littleEndian)) {
-    throw dicomError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${ts.name} [${ts.uid}]`);
-  }
-  const header = decodeHeader(bytes, headerEnd);
+export function describeImage(bytes: Uint8Array, walked: WalkedFile): ImageDescription {
+  const pixelElement = findTopLevel(walked.elements, TAG.PixelData);
+  const header = decodeHeader(bytes, pixelElement?.elementOffset ?? bytes.length);
   const sopClassUid = headerString(header, 'SOPClassUID') ?? '';
   if (isNonImageSopClass(sopClassUid)) {
     throw dicomError('NOT_AN_IMAGE', `SOP class [${sopClassUid}] is not an image`);
   }
-  if (pixel === undefined) {
-    const other = [TAG.FloatPixelData, TAG.DoubleFloatPixelData].find(
-      (t) => findTopLevel(walked.elements, t) !== undefined,
-    );
-    if (other !== undefined) {
-      throw dicomError('UNSUPPORTED_PIXEL_FORMAT', `float pixel data ${hexTag(other)}`);
-    }
-    throw dicomError('NOT_AN_IMAGE', `no Pixel Data (7FE0,0010) in SOP class [${sopClassUid}]`);
-  }
-  const samplesPerPixel = headerNumber(header, 'SamplesPerPixel') ?? 1;
-  const photometric = headerString(header, 'PhotometricInterpretation') ?? '';
-  if (samplesPerPixel !== 1 || (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2')) {
-    throw dicomError(
-      'UNSUPPORTED_PHOTOMETRIC',
-      `photometric interpretation [${photometric}] with [${samplesPerPixel}] samples per pixel`,
-    );
-  }
-  if (ts.pixelAccess !== 'native') {
-    throw dicomError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${ts.name} [${ts.uid}]`);
-  }
+  const pixel = requirePixelData(walked.elements, sopClassUid);
   const bitsAllocated = headerNumber(header, 'BitsAllocated');
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
     throw dicomError('UNSUPPORTED_BITS_ALLOCATED', `Bits Allocated [${bitsAllocated}]`);
@@ -176,38 +179,83 @@ export function readDicomImage(bytes: Uint8Array): DicomImage {
   );
   const numberOfFrames = requireInteger(header, 'NumberOfFrames', 1, (n) => n >= 1);
   const signed = headerNumber(header, 'PixelRepresentation') === 1;
-  const layout: PixelLayout = {
-    rows,
-    columns,
-    numberOfFrames,
-    bitsAllocated,
-    bitsStored,
-    highBit,
-    signed,
+  const { slope, intercept } = rescale(header);
+  return {
+    sopClassUid,
+    modality: headerString(header, 'Modality') ?? '',
+    photometricInterpretation: headerString(header, 'PhotometricInterpretation') ?? '',
+    samplesPerPixel: headerNumber(header, 'SamplesPerPixel') ?? 1,
+    planarConfiguration: headerNumber(header, 'PlanarConfiguration') ?? 0,
+    layout: { rows, columns, numberOfFrames, bitsAllocated, bitsStored, highBit, signed },
+    rescaleSlope: slope,
+    rescaleIntercept: intercept,
+    paddingRange: paddingRange(header, signed, bitsAllocated),
+    header,
+    pixel,
   };
-  const needed = frameByteLength(layout) * numberOfFrames;
+}
+
+/** Refuses a native Pixel Data value shorter than the frames the header announces. */
+export function requireNativeLength(
+  pixel: WalkedElement,
+  layout: PixelLayout,
+  samplesPerPixel: number,
+): ByteRange {
+  const needed = frameByteLength(layout) * samplesPerPixel * layout.numberOfFrames;
   if (pixel.valueLength === undefined) {
     throw dicomError('MALFORMED_DICOM', 'encapsulated Pixel Data in a native transfer syntax');
   }
   if (pixel.valueLength < needed) {
     throw dicomError(
       'TRUNCATED_FILE',
-      `Pixel Data holds [${pixel.valueLength}] bytes, ${rows}x${columns}x${numberOfFrames} samples need [${needed}]`,
+      `Pixel Data holds [${pixel.valueLength}] bytes, ${layout.rows}x${layout.columns}x${layout.numberOfFrames} pixels need [${needed}]`,
     );
   }
-  const range: ByteRange = { offset: pixel.valueOffset, length: pixel.valueLength };
-  const { slope, intercept } = rescale(header);
+  return { offset: pixel.valueOffset, length: pixel.valueLength };
+}
+
+/**
+ * Reads a Part 10 file with native little-endian monochrome pixel data into frames and header
+ * (synchronous; patched in place by writeDicomFrames). Refuses, with a specific code, anything it
+ * cannot patch in place: see dicom-error.ts. openDicomImage reaches every other kind of file.
+ */
+export function readDicomImage(bytes: Uint8Array): DicomImage {
+  const walked = walkPart10(bytes);
+  const ts = walked.transferSyntax;
+  if (ts === undefined) {
+    throw dicomError(
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+      `unknown transfer syntax [${walked.transferSyntaxUid}]`,
+    );
+  }
+  // Refusing a non-image or a colour image is more useful than refusing its transfer syntax, but
+  // the header of a deflated or big-endian file cannot be read here without decoding all of it.
+  if (ts.pixelAccess !== 'native' && (ts.deflated || !ts.littleEndian)) {
+    throw dicomError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${ts.name} [${ts.uid}]`);
+  }
+  const d = describeImage(bytes, walked);
+  const photometric = d.photometricInterpretation;
+  if (d.samplesPerPixel !== 1 || (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2')) {
+    throw dicomError(
+      'UNSUPPORTED_PHOTOMETRIC',
+      `photometric interpretation [${photometric}] with [${d.samplesPerPixel}] samples per pixel`,
+    );
+  }
+  if (ts.pixelAccess !== 'native') {
+    throw dicomError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${ts.name} [${ts.uid}]`);
+  }
+  const range = requireNativeLength(d.pixel, d.layout, 1);
   return {
-    ...layout,
+    ...d.layout,
     transferSyntaxUid: ts.uid,
-    sopClassUid,
-    modality: headerString(header, 'Modality') ?? '',
+    sopClassUid: d.sopClassUid,
+    modality: d.modality,
     photometricInterpretation: photometric,
-    rescaleSlope: slope,
-    rescaleIntercept: intercept,
-    paddingRange: paddingRange(header, signed, bitsAllocated),
+    rescaleSlope: d.rescaleSlope,
+    rescaleIntercept: d.rescaleIntercept,
+    paddingRange: d.paddingRange,
     pixelData: range,
-    frames: decodeFrames(bytes, range, layout),
-    header,
+    frames: decodeFrames(bytes, range, d.layout),
+    header: d.header,
   };
 }

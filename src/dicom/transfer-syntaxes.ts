@@ -1,15 +1,17 @@
 /**
- * The transfer syntaxes this adapter knows (PS3.5 Section 10 and Annex A; PS3.6 Annex A), and what it
- * can do with each. A frozen table, in the manner of dcmjs-codecs: reading and writing code asks the
- * table, never compares UIDs inline. A later issue adds codecs by flipping `pixelAccess` for the
- * encapsulated syntaxes and giving them a decoder.
+ * The transfer syntaxes this adapter knows (PS3.5 Section 10 and Annex A; PS3.6 Annex A), and how
+ * their datasets are laid out. Derived from the one frozen capability table
+ * (codecs/capabilities.ts), so that a syntax is either known to both or to neither: the walker
+ * never misreads a syntax that the table would refuse or pass through (video, JPEG XL, Deflated
+ * Image Frame Compression are encapsulated explicit little endian like any other).
  */
+import { TRANSFER_SYNTAX_CAPABILITIES, type TransferSyntaxCapability } from './codecs/capabilities';
 
 /** How pixel data can be reached in a transfer syntax. */
 export type PixelAccess =
   /** Native little-endian pixel data: decoded and patched in place. */
   | 'native'
-  /** Known but not handled yet (compressed, big endian, deflated). */
+  /** Reached through the codecs or a conversion (openDicomImage), not by readDicomImage. */
   | 'unsupported';
 
 export interface TransferSyntax {
@@ -25,53 +27,24 @@ export interface TransferSyntax {
   readonly pixelAccess: PixelAccess;
 }
 
-function syntax(
-  uid: string,
-  name: string,
-  flags: Partial<Omit<TransferSyntax, 'uid' | 'name'>> = {},
-): TransferSyntax {
+/** Implicit VR Little Endian (PS3.5 A.1) is the only implicit VR syntax still defined. */
+const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+
+function syntaxOf(c: TransferSyntaxCapability): TransferSyntax {
+  const native = c.family === 'native';
   return Object.freeze({
-    uid,
-    name,
-    explicitVr: flags.explicitVr ?? true,
-    littleEndian: flags.littleEndian ?? true,
-    encapsulated: flags.encapsulated ?? true,
-    deflated: flags.deflated ?? false,
-    pixelAccess: flags.pixelAccess ?? 'unsupported',
+    uid: c.uid,
+    name: c.name,
+    explicitVr: c.uid !== IMPLICIT_VR_LITTLE_ENDIAN,
+    littleEndian: c.family !== 'big-endian',
+    encapsulated: !native && c.family !== 'big-endian' && c.family !== 'deflated-dataset',
+    deflated: c.family === 'deflated-dataset',
+    pixelAccess: native ? 'native' : 'unsupported',
   });
 }
 
-const NATIVE = { encapsulated: false, pixelAccess: 'native' } as const;
-
 export const TRANSFER_SYNTAXES: ReadonlyMap<string, TransferSyntax> = new Map(
-  [
-    syntax('1.2.840.10008.1.2', 'Implicit VR Little Endian', { ...NATIVE, explicitVr: false }),
-    syntax('1.2.840.10008.1.2.1', 'Explicit VR Little Endian', NATIVE),
-    syntax('1.2.840.10008.1.2.1.98', 'Encapsulated Uncompressed Explicit VR Little Endian'),
-    syntax('1.2.840.10008.1.2.1.99', 'Deflated Explicit VR Little Endian', {
-      encapsulated: false,
-      deflated: true,
-    }),
-    syntax('1.2.840.10008.1.2.2', 'Explicit VR Big Endian (retired)', {
-      encapsulated: false,
-      littleEndian: false,
-    }),
-    syntax('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)'),
-    syntax('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)'),
-    syntax('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)'),
-    syntax('1.2.840.10008.1.2.4.70', 'JPEG Lossless, Non-Hierarchical, First-Order Prediction'),
-    syntax('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless'),
-    syntax('1.2.840.10008.1.2.4.81', 'JPEG-LS Lossy (Near-Lossless)'),
-    syntax('1.2.840.10008.1.2.4.90', 'JPEG 2000 (Lossless Only)'),
-    syntax('1.2.840.10008.1.2.4.91', 'JPEG 2000'),
-    syntax('1.2.840.10008.1.2.4.201', 'High-Throughput JPEG 2000 (Lossless Only)'),
-    syntax(
-      '1.2.840.10008.1.2.4.202',
-      'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)',
-    ),
-    syntax('1.2.840.10008.1.2.4.203', 'High-Throughput JPEG 2000'),
-    syntax('1.2.840.10008.1.2.5', 'RLE Lossless'),
-  ].map((s) => [s.uid, s] as const),
+  [...TRANSFER_SYNTAX_CAPABILITIES.values()].map((c) => [c.uid, syntaxOf(c)] as const),
 );
 
 /** The table entry for a UID, or undefined for a UID this adapter has never heard of. */
