@@ -33,9 +33,44 @@ export function pasteBack(
   rows: number,
   columns: number,
 ): Uint8Array {
+  if (rows === 2 * size && columns === 2 * size) return pasteBackDouble(prob, size);
   const full = resample(prob, size, size, rows, columns);
   const out = new Uint8Array(rows * columns);
   for (let i = 0; i < out.length; i++) out[i] = (full[i] as number) >= 0.5 ? 1 : 0;
+  return out;
+}
+
+/**
+ * The common 2x case (256 -> 512): bilinear with pixel centres aligned (each output pixel is 3/4 of
+ * its nearest source pixel and 1/4 of the next one, per axis), as resample computes it.
+ */
+function pasteBackDouble(prob: Float32Array, size: number): Uint8Array {
+  const n = 2 * size;
+  const wide = new Float32Array(size * n);
+  for (let y = 0; y < size; y++) {
+    const row = y * size;
+    const outRow = y * n;
+    for (let x = 0; x < size; x++) {
+      const c = prob[row + x] as number;
+      const left = prob[row + Math.max(0, x - 1)] as number;
+      const right = prob[row + Math.min(size - 1, x + 1)] as number;
+      wide[outRow + 2 * x] = 0.75 * c + 0.25 * left;
+      wide[outRow + 2 * x + 1] = 0.75 * c + 0.25 * right;
+    }
+  }
+  const out = new Uint8Array(n * n);
+  for (let y = 0; y < size; y++) {
+    const c = y * n;
+    const up = Math.max(0, y - 1) * n;
+    const down = Math.min(size - 1, y + 1) * n;
+    const even = 2 * y * n;
+    const odd = even + n;
+    for (let x = 0; x < n; x++) {
+      const v = wide[c + x] as number;
+      out[even + x] = 0.75 * v + 0.25 * (wide[up + x] as number) >= 0.5 ? 1 : 0;
+      out[odd + x] = 0.75 * v + 0.25 * (wide[down + x] as number) >= 0.5 ? 1 : 0;
+    }
+  }
   return out;
 }
 
@@ -292,21 +327,37 @@ export function erodeSquare(
   columns: number,
   radius: number,
 ): Uint8Array {
-  const inv = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) inv[i] = mask[i] !== 0 ? 0 : 1;
-  // Pad by one pixel of background so the frame border erodes too.
-  const pr = rows + 2;
-  const pc = columns + 2;
-  const padded = new Uint8Array(pr * pc).fill(1);
-  for (let y = 0; y < rows; y++)
-    padded.set(inv.subarray(y * columns, (y + 1) * columns), (y + 1) * pc + 1);
-  const grown = dilateSquare(padded, pr, pc, radius);
-  const out = new Uint8Array(mask.length);
+  if (radius === 0) return Uint8Array.from(mask, (v) => (v !== 0 ? 1 : 0));
+  // Separable: a pixel survives a line pass when its whole window lies inside the line and holds
+  // no background; prefix counts of background make each pass O(length).
+  const horizontal = new Uint8Array(mask.length);
+  const zeros = new Int32Array(Math.max(rows, columns) + 1);
   for (let y = 0; y < rows; y++) {
-    for (let x = 0; x < columns; x++)
-      out[y * columns + x] = grown[(y + 1) * pc + x + 1] !== 0 ? 0 : 1;
+    erodeLine(mask, horizontal, y * columns, 1, columns, radius, zeros);
   }
+  const out = new Uint8Array(mask.length);
+  for (let x = 0; x < columns; x++) erodeLine(horizontal, out, x, columns, rows, radius, zeros);
   return out;
+}
+
+function erodeLine(
+  input: Uint8Array,
+  out: Uint8Array,
+  start: number,
+  stride: number,
+  length: number,
+  radius: number,
+  zeros: Int32Array,
+): void {
+  zeros[0] = 0;
+  for (let i = 0; i < length; i++) {
+    zeros[i + 1] = (zeros[i] as number) + (input[start + i * stride] === 0 ? 1 : 0);
+  }
+  for (let i = radius; i < length - radius; i++) {
+    if ((zeros[i + radius + 1] as number) - (zeros[i - radius] as number) === 0) {
+      out[start + i * stride] = 1;
+    }
+  }
 }
 
 /** The 8-connected components of `mask` that share a pixel with `seed`. */

@@ -8,6 +8,7 @@ import {
   refinementBand,
   unionProbability,
 } from '../../src/segmentation/postprocess';
+import { resample } from '../../src/segmentation/preprocess';
 
 function disk(size: number, cx: number, cy: number, r: number): Uint8Array {
   const m = new Uint8Array(size * size);
@@ -60,6 +61,26 @@ describe('pasteBack', () => {
       (_, i) => small[Math.floor(i / 1024) * 64 + Math.floor((i % 256) / 4)] ?? 0,
     );
     expect(iou(big, nearest)).toBeGreaterThan(0.97);
+  });
+});
+
+describe('pasteBack 2x fast path', () => {
+  it('equals the general resampling (up to float rounding at exactly 0.5)', () => {
+    const size = 64;
+    const prob = Float32Array.from(
+      { length: size * size },
+      (_, i) => ((i * 2654435761) >>> 16) / 65536,
+    );
+    const fast = pasteBack(prob, size, 128, 128);
+    const general = resample(prob, size, size, 128, 128);
+    let differ = 0;
+    for (let i = 0; i < fast.length; i++) {
+      if (fast[i] !== ((general[i] as number) >= 0.5 ? 1 : 0)) {
+        differ++;
+        expect(Math.abs((general[i] as number) - 0.5)).toBeLessThan(1e-5);
+      }
+    }
+    expect(differ).toBeLessThan(5);
   });
 });
 
