@@ -6,7 +6,9 @@ import { embedPayload, extractPayload } from '../stego/embed';
 import type { KeyRing } from '../stego/key-ring';
 import type { ProfileName } from '../stego/profiles';
 import type { BlockMap, PixelFrame, SampleConstraints } from '../stego/types';
-import { analyseFrame } from './frame-context';
+import { StegoGatewayError } from '../stego/errors';
+import { robustMaxShift } from '../stego/robust-strength';
+import { analyseFrame, type FrameAnalysis } from './frame-context';
 import { identityPayload, identityRecordOf } from './identity-payload';
 import { pipelineError } from './pipeline-error';
 import { blockMapAgreement, blockMapsEqual, intersectBlockMaps, maskNcc } from './stability';
@@ -30,6 +32,12 @@ export interface EmbedIdentityOptions {
   readonly randomBytes?: (n: number) => Uint8Array;
   /** Re-segmentation rounds before giving up on a stable block map (default 4). */
   readonly maxStabilityIterations?: number;
+  /**
+   * Robust profile: the largest shift of one block to try first (stored units; default the
+   * engine's, 7% of the image's contrast). When the stego frame would not be read back, the
+   * embedding is run again at half the strength, down to 1.
+   */
+  readonly robustMaxShift?: number;
 }
 
 export interface FrameEmbedReport extends EmbedReport {
@@ -44,6 +52,8 @@ export interface FrameEmbedReport extends EmbedReport {
   readonly maskNcc: number;
   /** Blocks left out because they were unstable under the embedding. */
   readonly blocksExcluded: number;
+  /** Robust profile: the largest shift of one block that was allowed (stored units). */
+  readonly robustMaxShift?: number;
 }
 
 /** Numbers and names only: no patient attribute ever enters the report. */
@@ -183,7 +193,9 @@ function embedError(frame: number, marginPx: number, profile: ProfileName, resul
 
 /**
  * Embeds one frame, re-segmenting the stego frame until its block map is the one used (see
- * embedIdentity); keeps the round whose map agreed best when the rounds run out.
+ * embedIdentity); keeps the round whose map agreed best when the rounds run out. The robust
+ * profile starts at the engine's strength and halves it while its frame would not be read back (a
+ * faint MR whose background, lifted by the embedding, looks like tissue to the segmenter).
  */
 async function embedFrame(
   image: DicomImage,
@@ -191,9 +203,49 @@ async function embedFrame(
   payload: Uint8Array,
   options: FrameEmbedOptions,
 ): Promise<{ stego: PixelFrame; report: FrameEmbedReport }> {
-  const { profile, keyRing, segmenter, marginPx } = options;
   const cover = image.frames[f] as PixelFrame;
-  const analysis = await analyseFrame(image, cover, segmenter, marginPx);
+  const analysis = await analyseFrame(image, cover, options.segmenter, options.marginPx);
+  if (options.profile !== 'robust') {
+    return finish(f, await stabilityRounds(image, f, cover, analysis, payload, options, undefined));
+  }
+  let strength = options.robustMaxShift ?? robustMaxShift(cover, options.constraints);
+  let outcome: Outcome | undefined;
+  for (;;) {
+    const attempt = await stabilityRounds(image, f, cover, analysis, payload, options, strength);
+    // A weaker embedding that fails outright (capacity) does not replace a stronger one's result.
+    if (outcome === undefined || !(attempt instanceof StegoGatewayError)) outcome = attempt;
+    if (!(outcome instanceof StegoGatewayError) && outcome.best.recoverable) break;
+    if (strength <= 1) break;
+    strength = Math.max(1, Math.floor(strength / 2));
+  }
+  return finish(f, outcome);
+}
+
+type Outcome = { best: Round & { stego: PixelFrame }; rounds: number } | StegoGatewayError;
+
+function finish(f: number, outcome: Outcome): { stego: PixelFrame; report: FrameEmbedReport } {
+  if (outcome instanceof StegoGatewayError) throw outcome;
+  const { best, rounds } = outcome;
+  if (!best.recoverable) {
+    throw pipelineError(
+      'EMBEDDING_UNSTABLE',
+      `frame [${f}]: the stego image segments differently from the cover (block map agreement [${best.report.blockMapAgreement.toFixed(4)}] after [${rounds}] rounds) and its payload would not be read back; try another profile or segmenter`,
+    );
+  }
+  return { stego: best.stego, report: { ...best.report, iterations: rounds } };
+}
+
+/** The stability rounds at one strength; the engine's refusal comes back as the error. */
+async function stabilityRounds(
+  image: DicomImage,
+  f: number,
+  cover: PixelFrame,
+  analysis: FrameAnalysis,
+  payload: Uint8Array,
+  options: FrameEmbedOptions,
+  strength: number | undefined,
+): Promise<Outcome> {
+  const { profile, keyRing, segmenter, marginPx } = options;
   let used = analysis.map;
   let best: (Round & { stego: PixelFrame }) | undefined;
   let rounds = 0;
@@ -205,11 +257,12 @@ async function embedFrame(
       ...(options.beta === undefined ? {} : { beta: options.beta }),
       ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
       ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
+      ...(strength === undefined ? {} : { robustMaxShift: strength }),
     });
     if (!result.ok) {
       // A later round may have too few blocks left: the best earlier round stands.
       if (best !== undefined) break;
-      throw embedError(f, marginPx, profile, result);
+      return embedError(f, marginPx, profile, result);
     }
     rounds = iteration;
     const after = await analyseFrame(image, result.stego, segmenter, marginPx);
@@ -228,22 +281,17 @@ async function embedFrame(
         blockMapAgreement: blockMapAgreement(after.map, used),
         maskNcc: maskNcc(analysis.mask, after.mask),
         blocksExcluded: countUsable(analysis.map) - countUsable(used),
+        ...(strength === undefined ? {} : { robustMaxShift: strength }),
       },
     };
     if (best === undefined || better(round, best)) best = round;
-    if (stable) return round;
+    if (stable) return { best: round, rounds };
     // Embed where the extractor will look (the stego frame's map), but never outside the cover's
     // map: no pixel inside the cover's mask and margin ever changes.
     used = intersectBlockMaps(after.map, analysis.map);
   }
   if (best === undefined) throw new Error('unreachable: at least one embedding round runs');
-  if (!best.recoverable) {
-    throw pipelineError(
-      'EMBEDDING_UNSTABLE',
-      `frame [${f}]: the stego image segments differently from the cover (block map agreement [${best.report.blockMapAgreement.toFixed(4)}] after [${rounds}] rounds) and its payload would not be read back; try another profile or segmenter`,
-    );
-  }
-  return { stego: best.stego, report: { ...best.report, iterations: rounds } };
+  return { best, rounds };
 }
 
 interface Round {

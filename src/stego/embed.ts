@@ -11,6 +11,15 @@ import { robustCapacityBits, robustEmbed, robustExtract } from './robust';
 import { paperCapacityBits, paperEmbed, paperExtract } from './paper';
 import type { BlockMap, PixelFrame } from './types';
 
+/** The engine's options, and the robust profile's strength (robust-strength.ts). */
+export interface EmbedPayloadOptions extends EmbedOptions {
+  /**
+   * Robust profile: the largest shift of one block in stored units (default: 2% of the image's
+   * contrast). The pipeline lowers it when its segmenter reacts to the embedding.
+   */
+  readonly robustMaxShift?: number;
+}
+
 function checkInputs(frame: PixelFrame, map: BlockMap): void {
   const problem =
     Number.isInteger(frame.bitsStored) && frame.bitsStored >= 1 && frame.bitsStored <= 32
@@ -20,7 +29,7 @@ function checkInputs(frame: PixelFrame, map: BlockMap): void {
     throw new StegoGatewayError('INVALID_FRAME', problem, { httpStatus: 422 });
 }
 
-function checkOptions(options: EmbedOptions, payload: Uint8Array): void {
+function checkOptions(options: EmbedPayloadOptions, payload: Uint8Array): void {
   const c = options.constraints;
   const badRange = (lo: number, hi: number): boolean =>
     !Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi;
@@ -42,6 +51,14 @@ function checkOptions(options: EmbedOptions, payload: Uint8Array): void {
       {
         httpStatus: 400,
       },
+    );
+  }
+  const maxShift = options.robustMaxShift;
+  if (maxShift !== undefined && !(Number.isInteger(maxShift) && maxShift >= 1)) {
+    throw new StegoGatewayError(
+      'INVALID_OPTION',
+      `robustMaxShift must be an integer >= 1 [${String(maxShift)}]`,
+      { httpStatus: 400 },
     );
   }
   if (!(payload instanceof Uint8Array)) {
@@ -67,7 +84,7 @@ export function embedPayload(
   cover: PixelFrame,
   map: BlockMap,
   payload: Uint8Array,
-  options: EmbedOptions,
+  options: EmbedPayloadOptions,
 ): EmbedResult {
   checkInputs(cover, map);
   if (!isProfileName(options.profile)) {
@@ -113,6 +130,7 @@ export function embedPayload(
         requireRing(options),
         options.constraints,
         layoutKey,
+        options.robustMaxShift === undefined ? {} : { maxShift: options.robustMaxShift },
       );
       break;
     case 'paper':

@@ -7,30 +7,20 @@ import { bucketStart } from './layout';
  * The robust embedder's shift planning: per coded bit, the common move of its units that puts the
  * bucket statistic on +a or -a, split into block shifts within the stored range, and applied.
  */
-/** Range of a block's own shift [min, max] keeping it inside the stored range. */
+/**
+ * Range of a block's own shift [min, max] keeping it inside the stored range and within
+ * +-maxShift (robust-strength.ts). Integers, and 0 always inside.
+ */
 export function ownBounds(
   minMax: Int32Array,
   block: number,
   c: SampleConstraints,
+  maxShift = Infinity,
 ): [number, number] {
   return [
-    c.minValue - (minMax[2 * block] as number),
-    c.maxValue - (minMax[2 * block + 1] as number),
+    Math.min(0, Math.max(-maxShift, c.minValue - (minMax[2 * block] as number))),
+    Math.max(0, Math.min(maxShift, c.maxValue - (minMax[2 * block + 1] as number))),
   ];
-}
-
-/**
- * Splits a move w of a unit value (left - right) into block shifts: dL - dR = w with dL^2 + dR^2
- * smallest within each block's bounds (half each way when the range allows; near the bottom of the
- * stored range, e.g. air at 0, the other block takes the rest).
- */
-export function split(
-  w: number,
-  l: readonly [number, number],
-  r: readonly [number, number],
-): [number, number] {
-  const dL = clampTo(w / 2, Math.max(l[0], w + r[0]), Math.min(l[1], w + r[1]));
-  return [dL, dL - w];
 }
 
 /** Per coded bit: its units, their host values, move bounds and block bounds (amplitude-free). */
@@ -52,6 +42,7 @@ export function prepareBuckets(
   codeword: readonly number[],
   bits: number,
   constraints: SampleConstraints,
+  maxShift = Infinity,
 ): Bucket[] {
   const total = layout.perm.length;
   const buckets: Bucket[] = [];
@@ -65,8 +56,8 @@ export function prepareBuckets(
       const s = chip(layout, u);
       const h = s * value;
       const left = leftBlock(layout, map, u);
-      const lb = ownBounds(minMax, left, constraints);
-      const rb = ownBounds(minMax, left + 1, constraints);
+      const lb = ownBounds(minMax, left, constraints, maxShift);
+      const rb = ownBounds(minMax, left + 1, constraints, maxShift);
       // Move m = s * w of h; w in [lL - rMax, lMax - rMin]. A saturated unit is left alone.
       const wLo = lb[0] - rb[1];
       const wHi = lb[1] - rb[0];
@@ -97,12 +88,16 @@ export function planShifts(
     if (lambda === undefined) continue;
     for (let i = 0; i < units.length; i++) {
       const u = units[i] as number;
-      const w = chip(layout, u) * clampTo(lambda, lo[i] as number, hi[i] as number);
+      // The move is rounded before it is split (the bounds are integers, so the integer split
+      // keeps dL - dR = w exactly): at small strengths, rounding each half lost whole moves.
+      const w = Math.round(chip(layout, u) * clampTo(lambda, lo[i] as number, hi[i] as number));
       if (w === 0) continue;
-      const [dL, dR] = split(w, boundsL[i] as [number, number], boundsR[i] as [number, number]);
+      const bl = boundsL[i] as [number, number];
+      const br = boundsR[i] as [number, number];
+      const dL = clampTo(Math.round(w / 2), Math.max(bl[0], w + br[0]), Math.min(bl[1], w + br[1]));
       const left = leftBlock(layout, map, u);
-      shift[left] = Math.round(dL);
-      shift[left + 1] = Math.round(dR);
+      shift[left] = dL;
+      shift[left + 1] = dL - w;
       cost += 16 * ((shift[left] as number) ** 2 + (shift[left + 1] as number) ** 2);
     }
   }

@@ -8,6 +8,7 @@ import {
   robustCodeword,
 } from './robust-frame';
 import { applyShifts, planShifts, prepareBuckets, type Bucket } from './robust-shifts';
+import { robustMaxShift } from './robust-strength';
 import {
   CLIP,
   bitOf,
@@ -56,6 +57,17 @@ export interface RobustEmbedOk {
   readonly blocksUsed: number;
   /** The amplitude a chosen (stored units of the unit value). */
   readonly amplitude: number;
+  /** The largest shift of one block that was allowed (stored units). */
+  readonly maxShift: number;
+}
+
+export interface RobustEmbedOptions {
+  /**
+   * The largest shift of one block, in stored units (default robustMaxShift: 2% of the image's
+   * contrast). A caller whose segmenter reacts to the embedding may lower it; extraction needs
+   * no record of it.
+   */
+  readonly maxShift?: number;
 }
 export interface RobustEmbedFail {
   readonly ok: false;
@@ -103,6 +115,7 @@ export function robustEmbed(
   ring: KeyRing,
   constraints: SampleConstraints,
   layoutKey: Uint8Array,
+  options: RobustEmbedOptions = {},
 ): RobustEmbedOk | RobustEmbedFail {
   const capacityBits = robustCapacityBits(map, layoutKey);
   const codeword = robustCodeword(ring, payload);
@@ -117,9 +130,20 @@ export function robustEmbed(
   const pixels = cover.rows * cover.columns;
   const budget = (pixels * 65535 * 65535) / 10 ** (ROBUST_TARGET_PSNR / 10);
   const budgetMin = (pixels * 65535 * 65535) / 10 ** (ROBUST_MIN_PSNR / 10);
-  const buckets = prepareBuckets(map, layout, values, minMax, codeword, bits, constraints);
-  // Moving a unit value by a costs 2 blocks * 16 pixels * (a/2)^2.
-  let amplitude = Math.min(CLIP / 2, Math.sqrt(budget / (8 * Math.max(1, units))));
+  const maxShift = Math.max(1, Math.floor(options.maxShift ?? robustMaxShift(cover, constraints)));
+  const buckets = prepareBuckets(
+    map,
+    layout,
+    values,
+    minMax,
+    codeword,
+    bits,
+    constraints,
+    maxShift,
+  );
+  // Moving a unit value by a costs 2 blocks * 16 pixels * (a/2)^2. A unit value moves by at
+  // least maxShift either way (by 2 maxShift where neither block sits at a range limit).
+  let amplitude = Math.min(CLIP / 2, 0.75 * maxShift, Math.sqrt(budget / (8 * Math.max(1, units))));
   for (let attempt = 0; attempt < 12; attempt++) {
     const plan = planShifts(map, layout, buckets, amplitude);
     if (plan.cost > budgetMin && attempt < 11) {
@@ -141,7 +165,7 @@ export function robustEmbed(
       )
     )
       break;
-    return { ok: true, samples, embeddedBits: bits, blocksUsed, amplitude };
+    return { ok: true, samples, embeddedBits: bits, blocksUsed, amplitude, maxShift };
   }
   return {
     ok: false,
