@@ -1,8 +1,6 @@
 import fc from 'fast-check';
+import { erodeSquare, fillHoles, keepTouching } from '../../src/segmentation/mask-ops';
 import {
-  erodeSquare,
-  fillHoles,
-  keepTouching,
   pasteBack,
   refineEdge,
   refinementBand,
