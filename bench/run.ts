@@ -6,7 +6,14 @@
 import path from 'node:path';
 import fs from 'node:fs';
 
-const AREAS = ['stego', 'pipeline', 'segmentation', 'gateway', 'gateway-security', 'codecs'] as const;
+const AREAS = [
+  'stego',
+  'pipeline',
+  'segmentation',
+  'gateway',
+  'gateway-security',
+  'codecs',
+] as const;
 
 interface BenchModule {
   run(): Promise<void>;
