@@ -18,7 +18,7 @@ export const BODY_MODEL = {
    * Other modalities: below this fraction of the percentile reads as 0. The background noise of MR is
    * then flat zero, as air is in CT, so +-1 embedding changes there cannot reach the model.
    */
-  noiseFloor: 0.05,
+  noiseFloor: 0.15,
   /** Instances scoring below this are ignored; the rest are united. */
   scoreThreshold: 0.5,
 } as const;
