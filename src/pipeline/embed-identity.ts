@@ -158,7 +158,13 @@ export async function embedIdentity(
     reports.push(embedded.report);
   }
   return {
-    bytes: writeDicomFrames(bytes, image, stegoFrames),
+    // A plain Uint8Array view: the writer copies its input with .slice(), which on a node Buffer
+    // is a view of the same memory (the caller's bytes would be patched in place).
+    bytes: writeDicomFrames(
+      new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      image,
+      stegoFrames,
+    ),
     report: {
       profile,
       keyId: profile === 'paper' ? null : (keyRing?.activeKeyId ?? null),

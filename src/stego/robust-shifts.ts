@@ -85,7 +85,6 @@ export function planShifts(
   for (const { bit, units, host, lo, hi, boundsL, boundsR } of buckets) {
     if (units.length === 0) continue;
     const lambda = solveShift(host, lo, hi, bit ? amplitude : -amplitude);
-    if (lambda === undefined) continue;
     for (let i = 0; i < units.length; i++) {
       const u = units[i] as number;
       // The move is rounded before it is split (the bounds are integers, so the integer split
@@ -108,13 +107,16 @@ export function clampTo(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** The common move lambda (clamped per unit) that puts the clipped mean on `target`; bisection. */
+/**
+ * The common move lambda (clamped per unit) that puts the clipped mean on `target`; bisection.
+ * Where no move reaches it, +-CLIP in the target's direction.
+ */
 export function solveShift(
   host: readonly number[],
   lo: readonly number[],
   hi: readonly number[],
   target: number,
-): number | undefined {
+): number {
   const mean = (lambda: number): number => {
     let s = 0;
     for (let i = 0; i < host.length; i++)
@@ -123,7 +125,10 @@ export function solveShift(
   };
   let a = -2 * CLIP;
   let b = 2 * CLIP;
-  if (mean(a) > target || mean(b) < target) return undefined;
+  // Out of reach (saturated units of the other sign dominate a small bucket): move the others as
+  // far as one clip width, which gives the bit its sign wherever that can be had.
+  if (mean(b) < target) return CLIP;
+  if (mean(a) > target) return -CLIP;
   for (let it = 0; it < 20; it++) {
     const mid = (a + b) / 2;
     if (mean(mid) < target) a = mid;
