@@ -371,6 +371,8 @@ async function spawnGateway(dir: string, name: string, config: unknown): Promise
   const child = spawn(
     process.execPath,
     [
+      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateways.
+      ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       '--require',
       require.resolve('tsx/cjs'),
       path.join(root, 'src/cli/main.ts'),

@@ -17,6 +17,7 @@ import type { Authenticator } from './auth/authenticator';
 import { principalOf } from './auth/middleware';
 import type { GatewayConfig } from './config';
 import { cors } from './cors';
+import { cachedRoleGuards } from './dicomweb/cached-role-guard';
 import { dicomWebProxyRouter } from './dicomweb/dicomweb-proxy-router';
 import { healthRouter } from './health-router';
 import { errorMiddleware, sendError } from './http-errors';
@@ -69,8 +70,12 @@ export function createApp(deps: AppDependencies): GatewayApp {
   app.set('query parser', 'simple');
 
   // One line per request: method, path (UIDs, never the query: QIDO queries may hold names),
-  // status, duration, caller subject.
+  // status, duration, caller subject. Not even the listener when info is off (production: warn).
   app.use((req, res, next) => {
+    if (!logger.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
@@ -99,8 +104,10 @@ export function createApp(deps: AppDependencies): GatewayApp {
     }),
   );
 
+  // STOW/WADO/QIDO/identity: one verification per token and few seconds, not per instance.
+  const guards = cachedRoleGuards(auth);
   const dicomWeb = express.Router();
-  dicomWeb.post(/^\/studies(\/[^/]+)?$/, auth.requireRole('modality'));
+  dicomWeb.post(/^\/studies(\/[^/]+)?$/, guards.requireRole('modality'));
   dicomWeb.use(
     stowRouter({
       upstreams: deps.orthanc,
@@ -117,7 +124,7 @@ export function createApp(deps: AppDependencies): GatewayApp {
       principal,
     }),
   );
-  dicomWeb.use(/^\/(identity\/extract|studies\/.*\/identity)$/, auth.requireRole('auditor'));
+  dicomWeb.use(/^\/(identity\/extract|studies\/.*\/identity)$/, guards.requireRole('auditor'));
   dicomWeb.use(
     identityRouter({
       upstream,
@@ -129,7 +136,7 @@ export function createApp(deps: AppDependencies): GatewayApp {
       concurrency: 2,
     }),
   );
-  dicomWeb.get(/^\/(studies|series|instances)(\/.*)?$/, auth.requireRole('viewer'));
+  dicomWeb.get(/^\/(studies|series|instances)(\/.*)?$/, guards.requireRole('viewer'));
   dicomWeb.use(dicomWebProxyRouter({ upstream, baseUrl, metrics }));
   app.use(root === '' ? '/' : root, dicomWeb);
   for (const router of deps.extraRouters ?? []) app.use(router);

@@ -83,6 +83,48 @@ describe('readMultipart', () => {
     );
   });
 
+  it('finds only whole delimiters: parts holding delimiter prefixes, preamble, epilogue, padding, no headers', async () => {
+    const boundary = 'q-7';
+    const prefix = Buffer.from(`\r\n--${boundary}`);
+    const byte = fc.oneof(
+      fc.constantFrom(0x0d, 0x0a, 0x2d, 0x71),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    const piece = fc.oneof(
+      fc.uint8Array({ minLength: 0, maxLength: 40 }).map((b) => Buffer.from(b)),
+      fc.integer({ min: 1, max: prefix.length - 1 }).map((n) => prefix.subarray(0, n)),
+      fc.array(byte, { maxLength: 12 }).map((b) => Buffer.from(b)),
+    );
+    const partBytes = fc.array(piece, { maxLength: 6 }).map((pieces) => Buffer.concat(pieces));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(partBytes, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 23 }), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        async (parts, chunks, headerless) => {
+          const body = Buffer.concat([
+            Buffer.from('preamble --q-\r\n'),
+            ...parts.flatMap((p, i) => [
+              Buffer.from(`${i === 0 ? '\r\n' : ''}--${boundary}  \r\n`),
+              Buffer.from(
+                headerless && i === 0 ? '\r\n' : 'content-type: Application/DICOM; x=1\r\n\r\n',
+              ),
+              p,
+              Buffer.from('\r\n'),
+            ]),
+            Buffer.from(`--${boundary}--\r\nepilogue --${boundary}\r\n`),
+          ]);
+          const read = await collect(body, boundary, chunks);
+          expect(read.map((p) => Buffer.from(p.bytes ?? []))).toEqual(parts);
+          expect(read.map((p) => p.contentType)).toEqual(
+            parts.map((_p, i) => (headerless && i === 0 ? undefined : 'application/dicom')),
+          );
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
+  });
+
   it('drops a part over the limit but keeps its neighbours', async () => {
     const { body } = multipartBody(
       [Buffer.alloc(10, 1), Buffer.alloc(5000, 2), Buffer.alloc(20, 3)],
