@@ -10,7 +10,7 @@ export const PIPELINE_ERROR_STATUS = {
   KEY_RING_REQUIRED: 400,
   /**
    * The embedding changes the segmentation of the frame so much that its payload would not be read
-   * back (e.g. the robust profile's noise on a low-contrast MR makes the background look like body).
+   * back, even after the stability rounds (and for robust at every strength down to 1 unit).
    */
   EMBEDDING_UNSTABLE: 422,
   /** The segmenter returned a mask of the wrong size. */
