@@ -25,13 +25,14 @@ function forbiddenValue(v: number, c: SampleConstraints): boolean {
 export function imageContrast(frame: PixelFrame, constraints: SampleConstraints): number {
   const n = frame.samples.length;
   const step = Math.max(1, Math.floor(n / SAMPLES));
-  const values: number[] = [];
+  const sampled = new Int32Array(Math.ceil(n / step));
+  let count = 0;
   for (let i = 0; i < n; i += step) {
     const v = frame.samples[i] as number;
-    if (!forbiddenValue(v, constraints)) values.push(v);
+    if (!forbiddenValue(v, constraints)) sampled[count++] = v;
   }
-  if (values.length === 0) return 0;
-  values.sort((a, b) => a - b);
+  if (count === 0) return 0;
+  const values = sampled.subarray(0, count).sort();
   const at = (q: number): number => values[Math.floor(q * (values.length - 1))] as number;
   return at(HIGH) - at(LOW);
 }
