@@ -3,7 +3,10 @@
  * - STOW-RS of the same 512x512 CT series (one instance per request, 4 clients): directly to
  *   Orthanc's DICOMweb plugin, through the gateway with a passthrough rule, and through it with
  *   embedding (fidelity profile, worker pool);
- * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway.
+ * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway;
+ * - both also through a minimal node:http reverse proxy (30 lines, no auth, no parsing, no
+ *   rewriting): the floor of any Node.js hop on this machine, which shows how much of the gap to
+ *   direct is the gateway's own work and how much is one more process copying the bytes.
  * The gateway runs in its own process (`start --external-orthanc`), as in production. Median of
  * several interleaved rounds; the study is deleted before each STOW round so that every round
  * really stores. Beside the measured rates, the CPU time per instance (clients, gateway with its
@@ -33,20 +36,25 @@ import type { TestOrthanc } from '../test/helpers/orthanc';
 const SERIES_DIR = path.join(DATA_DIR, 'ct/lung-pet-ct-dx');
 const CLIENTS = 4;
 const ROUNDS = 5;
+/** WADO-RS rounds fetch the series this many times: long enough for /proc's 10 ms CPU ticks. */
+const WADO_PASSES = 4;
 
 interface Figures {
   readonly instancesPerSec: number;
   readonly mbPerSec: number;
-  /** CPU time (this process, its worker threads and Orthanc) per instance, milliseconds. */
+  /** CPU time (clients, proxy with its threads, Orthanc) per instance, milliseconds. */
   readonly cpuMsPerInstance: number;
+  /** The proxy's (gateway's) share of it. */
+  readonly proxyCpuMsPerInstance: number;
 }
 
 interface Sample {
   readonly seconds: number;
   readonly cpuSeconds: number;
+  readonly proxyCpuSeconds: number;
 }
 
-/** Orthanc's pid and the gateway processes' in use, for their share of the CPU (Linux /proc). */
+/** Orthanc's pid and the proxy (gateway) process's in use, for their share of the CPU (Linux /proc). */
 let orthancPid: number | undefined;
 let gatewayPids: number[] = [];
 
@@ -71,10 +79,11 @@ function median(values: readonly number[]): number {
 }
 
 /** CPU seconds used so far by this process (all threads), Orthanc and the gateway in use. */
-function cpuSeconds(): number {
+function cpuSeconds(): { all: number; proxy: number } {
   const own = process.cpuUsage();
-  const others = [...(orthancPid === undefined ? [] : [orthancPid]), ...gatewayPids];
-  return (own.user + own.system) / 1e6 + others.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+  const proxy = gatewayPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+  const orthanc = orthancPid === undefined ? 0 : processCpuSeconds(orthancPid);
+  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy };
 }
 
 /** Runs `task` on every item with CLIENTS in parallel; returns the seconds and CPU it took. */
@@ -91,9 +100,11 @@ async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): 
       }
     }),
   );
+  const cpuAfter = cpuSeconds();
   return {
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    cpuSeconds: cpuSeconds() - cpuBefore,
+    cpuSeconds: cpuAfter.all - cpuBefore.all,
+    proxyCpuSeconds: cpuAfter.proxy - cpuBefore.proxy,
   };
 }
 
@@ -206,6 +217,7 @@ async function interleaved(
       instancesPerSec: instances / seconds,
       mbPerSec: bytes / 1e6 / seconds,
       cpuMsPerInstance: (median(s.map((x) => x.cpuSeconds)) * 1000) / instances,
+      proxyCpuMsPerInstance: (median(s.map((x) => x.proxyCpuSeconds)) * 1000) / instances,
     };
   });
 }
@@ -219,11 +231,13 @@ function line(label: string, figures: Figures, baseline?: Figures): string {
   const ratio =
     baseline === undefined
       ? ''
-      : `   ${(figures.instancesPerSec / baseline.instancesPerSec).toFixed(2)}x direct measured, ${(cpuBound(figures) / cpuBound(baseline)).toFixed(2)}x CPU-bound`;
+      : `  = ${(figures.instancesPerSec / baseline.instancesPerSec).toFixed(2)}x direct measured, ${(cpuBound(figures) / cpuBound(baseline)).toFixed(2)}x CPU-bound`;
+  const proxy =
+    baseline === undefined ? '' : ` (proxy ${figures.proxyCpuMsPerInstance.toFixed(2)})`;
   return (
-    `${label.padEnd(30)} ${figures.instancesPerSec.toFixed(1).padStart(6)} inst/s ` +
-    `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(1).padStart(6)} CPU ms/inst ` +
-    `(CPU-bound on 2 idle cores: ${cpuBound(figures).toFixed(0).padStart(4)} inst/s)${ratio}`
+    `${label.padEnd(34)} ${figures.instancesPerSec.toFixed(1).padStart(6)} inst/s ` +
+    `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(2).padStart(6)} CPU ms/inst${proxy.padEnd(14)}` +
+    ` CPU-bound ${cpuBound(figures).toFixed(0).padStart(4)} inst/s${ratio}`
   );
 }
 
@@ -251,12 +265,13 @@ export async function run(): Promise<void> {
     (h) =>
       `/studies/${h.studyInstanceUid}/series/${h.seriesInstanceUid}/instances/${h.sopInstanceUid}`,
   );
+  const wadoPaths = Array.from({ length: WADO_PASSES }, () => instancePaths).flat();
   const segmenter = await segmenterHere();
   console.log(
-    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds; embedding: fidelity, ${segmenter}, 2 worker threads`,
+    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds (WADO-RS: the series ${WADO_PASSES} times per round); embedding: fidelity, ${segmenter}, 2 worker threads`,
   );
   console.log(
-    `CPU ms/inst = clients + gateway process (with its worker threads) + Orthanc, the cost whatever else runs; CPU-bound = 2000 / that. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
+    `CPU ms/inst = clients + proxy (the gateway process with its worker and GC threads, or the minimal proxy) + Orthanc, the cost whatever else runs; (proxy x) is the proxy's share; CPU-bound = 2000 / that, the rate on two idle cores. Ratios against direct in the same run. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
   );
 
   const orthanc = await startTestOrthanc();
@@ -294,6 +309,8 @@ export async function run(): Promise<void> {
       configFor('embedding', { workers: 2 }),
     );
     gateways.push(embedding);
+    const minimal = await spawnMinimalProxy(orthanc.url);
+    gateways.push(minimal);
     const token = (roles: Role[]) => mintToken({ secret, subject: 'bench', roles });
     const modalityAuth = `Bearer ${await token(['modality'])}`;
     const viewerAuth = `Bearer ${await token(['viewer'])}`;
@@ -309,7 +326,7 @@ export async function run(): Promise<void> {
       gatewayPids = [gateway.pid];
       return stowRound(gateway.url, modalityAuth, files, orthanc, studyUid);
     };
-    const [directAgain, viaPassthrough, viaEmbedding] = await interleaved(
+    const [directAgain, viaPassthrough, viaEmbedding, viaMinimal] = await interleaved(
       [
         async () => {
           gatewayPids = [];
@@ -317,35 +334,52 @@ export async function run(): Promise<void> {
         },
         () => viaGateway(passthrough),
         () => viaGateway(embedding),
+        async () => {
+          gatewayPids = [minimal.pid];
+          return stowRound(`${minimal.url}`, orthanc.authorization, files, orthanc, studyUid);
+        },
       ],
       files.length,
       totalBytes,
     );
-    if (directAgain === undefined || viaPassthrough === undefined || viaEmbedding === undefined) {
+    if (
+      directAgain === undefined ||
+      viaPassthrough === undefined ||
+      viaEmbedding === undefined ||
+      viaMinimal === undefined
+    ) {
       throw new Error('missing figures');
     }
 
     console.log(line('STOW-RS direct to Orthanc', directAgain));
     console.log(line('STOW-RS gateway, passthrough', viaPassthrough, directAgain));
     console.log(line('STOW-RS gateway, embedding', viaEmbedding, directAgain));
+    console.log(line('STOW-RS minimal node proxy (floor)', viaMinimal, directAgain));
     // The study as the last round stored it: the same bytes both ways.
-    const [wadoDirect, wadoGateway] = await interleaved(
+    const [wadoDirect, wadoGateway, wadoMinimal] = await interleaved(
       [
         async () => {
           gatewayPids = [];
-          return wadoRound(orthancDicomWeb, orthanc.authorization, instancePaths);
+          return wadoRound(orthancDicomWeb, orthanc.authorization, wadoPaths);
         },
         async () => {
           gatewayPids = [passthrough.pid];
-          return wadoRound(passthrough.url, viewerAuth, instancePaths);
+          return wadoRound(passthrough.url, viewerAuth, wadoPaths);
+        },
+        async () => {
+          gatewayPids = [minimal.pid];
+          return wadoRound(minimal.url, orthanc.authorization, wadoPaths);
         },
       ],
-      files.length,
-      totalBytes,
+      wadoPaths.length,
+      totalBytes * WADO_PASSES,
     );
-    if (wadoDirect === undefined || wadoGateway === undefined) throw new Error('missing figures');
+    if (wadoDirect === undefined || wadoGateway === undefined || wadoMinimal === undefined) {
+      throw new Error('missing figures');
+    }
     console.log(line('WADO-RS direct from Orthanc', wadoDirect));
     console.log(line('WADO-RS through the gateway', wadoGateway, wadoDirect));
+    console.log(line('WADO-RS minimal node proxy (floor)', wadoMinimal, wadoDirect));
   } finally {
     clientAgent.destroy();
     for (const gateway of gateways) await gateway.stop();
@@ -367,22 +401,59 @@ interface GatewayProcess {
 async function spawnGateway(dir: string, name: string, config: unknown): Promise<GatewayProcess> {
   const configFile = path.join(dir, `${name}.json`);
   await writeFile(configFile, JSON.stringify(config));
+  return spawnJsonLine(name, [
+    // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateways.
+    ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    '--require',
+    require.resolve('tsx/cjs'),
+    path.join(path.resolve(__dirname, '..'), 'src/cli/main.ts'),
+    'start',
+    '--external-orthanc',
+    '--config',
+    configFile,
+  ]);
+}
+
+/**
+ * The floor of any Node.js reverse proxy: node:http in, node:http out (kept-alive connections,
+ * as the gateway's Orthanc client), bodies piped both ways, the caller's Authorization passed on.
+ */
+const MINIMAL_PROXY = `
+const http = require('node:http');
+const target = new URL(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+agent.keepSocketAlive = (socket) => { socket.setTimeout(500); socket.unref(); return true; };
+const server = http.createServer((req, res) => {
+  const headers = { accept: req.headers.accept ?? '*/*', authorization: req.headers.authorization ?? '' };
+  for (const name of ['content-type', 'content-length', 'transfer-encoding']) {
+    if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  }
+  const upstream = http.request({ hostname: target.hostname, port: target.port,
+    path: '/dicom-web' + req.url, method: req.method, agent, headers }, (answer) => {
+    const out = { 'content-type': answer.headers['content-type'] ?? 'application/octet-stream' };
+    if (answer.headers['content-length'] !== undefined) out['content-length'] = answer.headers['content-length'];
+    res.writeHead(answer.statusCode ?? 502, out);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
+});
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+function spawnMinimalProxy(orthancUrl: string): Promise<GatewayProcess> {
+  return spawnJsonLine('minimal proxy', ['-e', MINIMAL_PROXY, orthancUrl]);
+}
+
+/** Starts `node ARGS` and waits for the JSON line with its `url` on stdout. */
+async function spawnJsonLine(name: string, args: readonly string[]): Promise<GatewayProcess> {
   const root = path.resolve(__dirname, '..');
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateways.
-      ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
-      '--require',
-      require.resolve('tsx/cjs'),
-      path.join(root, 'src/cli/main.ts'),
-      'start',
-      '--external-orthanc',
-      '--config',
-      configFile,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);

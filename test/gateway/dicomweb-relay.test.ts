@@ -1,0 +1,149 @@
+import express from 'express';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+
+import { dicomWebProxyRouter } from '../../src/gateway/dicomweb/dicomweb-proxy-router';
+import { createMetrics } from '../../src/gateway/metrics';
+import type { OrthancClient, UpstreamResponse } from '../../src/gateway/orthanc/orthanc-client';
+
+/**
+ * The WADO-RS/QIDO-RS relay against a scripted upstream (unit test of the router alone): bodies
+ * byte for byte, textual bodies rewritten, an upstream that breaks off, a client that goes away.
+ */
+type Script = (body: PassThrough) => void;
+
+function startRelay(contentType: string, script: () => Script) {
+  const bodies: PassThrough[] = [];
+  const upstream = {
+    dicomWebBaseUrls: ['http://orthanc:8042/dicom-web'],
+    dicomWeb(): Promise<UpstreamResponse> {
+      const body = new PassThrough();
+      bodies.push(body);
+      setImmediate(() => script()(body));
+      return Promise.resolve({
+        status: 200,
+        headers: { 'content-type': contentType },
+        body: body as unknown as UpstreamResponse['body'],
+      });
+    },
+  } as unknown as OrthancClient;
+  const app = express();
+  app.use(
+    dicomWebProxyRouter({
+      upstream,
+      baseUrl: () => 'https://gateway.example/dicom-web',
+      metrics: createMetrics(),
+    }),
+  );
+  const server = http.createServer(app);
+  return new Promise<{ url: string; bodies: PassThrough[]; close: () => Promise<void> }>(
+    (resolve) => {
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        resolve({
+          url: `http://127.0.0.1:${port}`,
+          bodies,
+          close: () => new Promise((done) => server.close(() => done())),
+        });
+      });
+    },
+  );
+}
+
+function get(url: string): Promise<{ status: number; body: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: true }),
+        );
+        res.on('error', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: false }),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 256));
+
+describe('dicomWebProxyRouter relay', () => {
+  it('passes a binary body byte for byte, with no rewriting even where it holds the URL', async () => {
+    const withUrl = Buffer.concat([bytes, Buffer.from('http://orthanc:8042/dicom-web'), bytes]);
+    const relay = await startRelay('multipart/related; type="application/dicom"', () => (b) => {
+      b.write(withUrl.subarray(0, 70_000));
+      b.end(withUrl.subarray(70_000));
+    });
+    try {
+      const reply = await get(`${relay.url}/studies/1.2/series/3.4/instances/5.6`);
+      expect(reply.status).toBe(200);
+      expect(reply.body.equals(withUrl)).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('rewrites Orthanc base URLs in a textual body', async () => {
+    const relay = await startRelay('application/dicom+json', () => (b) => {
+      b.write('[{"00081190":{"vr":"UR","Value":["http://orthanc:80');
+      b.end('42/dicom-web/studies/1.2"]}}]');
+    });
+    try {
+      const reply = await get(`${relay.url}/studies`);
+      expect(reply.body.toString()).toBe(
+        '[{"00081190":{"vr":"UR","Value":["https://gateway.example/dicom-web/studies/1.2"]}}]',
+      );
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('cuts the answer when Orthanc breaks off, and keeps serving', async () => {
+    let breakOff = true;
+    const relay = await startRelay('application/dicom', () =>
+      breakOff
+        ? (b) => {
+            b.write(bytes.subarray(0, 100_000));
+            setImmediate(() => b.destroy(new Error('socket hang up')));
+          }
+        : (b) => b.end(bytes),
+    );
+    try {
+      const cut = await get(`${relay.url}/studies/1.2`).catch(() => undefined);
+      expect(cut?.complete ?? false).toBe(false);
+      breakOff = false;
+      const whole = await get(`${relay.url}/studies/1.2`);
+      expect(whole.complete).toBe(true);
+      expect(whole.body.equals(bytes)).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("stops reading Orthanc's answer when the client goes away", async () => {
+    const relay = await startRelay('application/dicom', () => (b) => {
+      b.write(bytes); // and never ends
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        const request = http.get(`${relay.url}/studies/1.2`, { agent: false }, (res) => {
+          res.once('data', () => {
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on('error', () => undefined);
+      });
+      const upstreamBody = relay.bodies[0];
+      for (let i = 0; i < 100 && upstreamBody?.destroyed !== true; i += 1) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(upstreamBody?.destroyed).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+});
