@@ -191,9 +191,11 @@ function embedError(frame: number, marginPx: number, profile: ProfileName, resul
       `frame [${frame}] has no usable background block (margin [${marginPx}] px)`,
     );
   }
+  // Within the bit capacity, the engine says why (e.g. robust: blocks pinned at the range limits).
+  const why = result.neededBits <= result.capacityBits ? `: ${result.message}` : '';
   return pipelineError(
     'PAYLOAD_TOO_LARGE',
-    `frame [${frame}]: the payload needs [${result.neededBits}] bits, the background holds [${result.capacityBits}] with profile [${profile}]`,
+    `frame [${frame}]: the payload needs [${result.neededBits}] bits, the background holds [${result.capacityBits}] with profile [${profile}]${why}`,
   );
 }
 
