@@ -24,6 +24,8 @@ export interface OnnxSegmenterOptions {
 
 export const DEFAULT_MODEL_PATH = path.resolve(__dirname, '../../models', BODY_MODEL.fileName);
 
+const FETCHES: readonly string[] = ['scores', 'masks'];
+
 /** Frames above this many pixels are refused (64 Mi: 8192 x 8192) rather than exhausting memory. */
 export const MAX_FRAME_PIXELS = 8192 * 8192;
 
@@ -110,7 +112,8 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
       size,
       size,
     ]);
-    const out = await session.run({ [BODY_MODEL.inputName]: input });
+    // Only the outputs post-processing reads (boxes and labels are not copied out).
+    const out = await session.run({ [BODY_MODEL.inputName]: input }, FETCHES);
     const { scores, masks } = parseOutputs(out, size);
     const prob = unionProbability(scores, masks, size, scoreThreshold);
     let data: Uint8Array = new Uint8Array(rows * columns);

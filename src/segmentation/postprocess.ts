@@ -1,5 +1,4 @@
-import { dilateSquare } from '../stego/block-map';
-import { erodeSquare, fillHoles, keepTouching, touches } from './mask-ops';
+import { dilateMask, erodeSquare, fillHoles, keepTouching, touches } from './mask-ops';
 import { resample } from './preprocess';
 
 /**
@@ -185,25 +184,55 @@ export function refineEdge(
   band: RefinementBand,
   frame: Window = { top: 0, left: 0, frameRows: rows, frameColumns: columns },
 ): Uint8Array {
-  const dilated = dilateSquare(mask, rows, columns, band.outsidePx);
+  const dilated = dilateMask(mask, rows, columns, band.outsidePx);
   extendToFrameEdges(mask, dilated, rows, columns, band.frameEdgePx, frame);
   const eroded = erodeSquare(mask, rows, columns, band.insidePx);
   // A ring deeper inside would see the skull under the scalp of a head MR; the band's own inside part
   // measured better on the held-out slices (models/README.md).
+  // The band (dilated, not eroded) is a thin ring: it is walked as runs found by indexOf (native
+  // scans) instead of testing every pixel of the crop, and the core's runs are filled at once.
+  const n = mask.length;
+  const out = new Uint8Array(n);
+  const list = new Int32Array(n);
+  let listed = 0;
+  let anyCore = false;
   const inside = new Uint32Array(256);
   const outside = new Uint32Array(256);
   let nIn = 0;
   let nOut = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (dilated[i] === 0 || eroded[i] !== 0) continue;
-    const v = intensity[i] as number;
-    if (mask[i] !== 0) {
-      inside[v] = (inside[v] as number) + 1;
-      nIn++;
-    } else {
-      outside[v] = (outside[v] as number) + 1;
-      nOut++;
+  let nextCore = -1;
+  let p = 0;
+  while (p < n) {
+    const start = dilated.indexOf(1, p);
+    if (start < 0) break;
+    let end = dilated.indexOf(0, start);
+    if (end < 0) end = n;
+    let q = start;
+    while (q < end) {
+      if (nextCore < q) {
+        nextCore = eroded.indexOf(1, q);
+        if (nextCore < 0) nextCore = n;
+      }
+      const bandEnd = Math.min(nextCore, end);
+      for (let i = q; i < bandEnd; i++) {
+        const v = intensity[i] as number;
+        list[listed++] = i;
+        if (mask[i] !== 0) {
+          inside[v] = (inside[v] as number) + 1;
+          nIn++;
+        } else {
+          outside[v] = (outside[v] as number) + 1;
+          nOut++;
+        }
+      }
+      if (bandEnd >= end) break;
+      let coreEnd = eroded.indexOf(0, bandEnd);
+      if (coreEnd < 0 || coreEnd > end) coreEnd = end;
+      out.fill(1, bandEnd, coreEnd);
+      anyCore = true;
+      q = coreEnd;
     }
+    p = end;
   }
   if (nIn === 0 || nOut === 0) return mask;
   const medianIn = histogramMedian(inside, nIn);
@@ -213,28 +242,29 @@ export function refineEdge(
   );
   // The result is the core (the eroded mask) plus the band pixels that pass the threshold and connect
   // to the core through other such pixels: a flood through the band alone, not the whole body.
-  const n = mask.length;
-  const out = new Uint8Array(n);
   const candidate = new Uint8Array(n);
-  const list: number[] = [];
-  let anyCore = false;
-  for (let i = 0; i < n; i++) {
-    if (eroded[i] !== 0) {
-      out[i] = 1;
-      anyCore = true;
-    } else if (dilated[i] !== 0 && threshold > 0 && (intensity[i] as number) >= threshold) {
-      candidate[i] = 1;
-      list.push(i);
+  let kept = 0;
+  if (threshold > 0) {
+    for (let k = 0; k < listed; k++) {
+      const i = list[k] as number;
+      if ((intensity[i] as number) >= threshold) {
+        candidate[i] = 1;
+        list[kept++] = i;
+      }
     }
   }
+  listed = kept;
   if (!anyCore) {
     // A mask thinner than the inside band: keep what connects to the model's own pixels.
-    for (const i of list) out[i] = 1;
+    for (let k = 0; k < listed; k++) out[list[k] as number] = 1;
     return keepTouching(out, mask, rows, columns);
   }
-  const stack = new Int32Array(list.length);
+  // The list's own storage serves as the flood's stack (each pixel is pushed at most once, after
+  // its list entry has been read).
+  const stack = list;
   let top = 0;
-  for (const i of list) {
+  for (let k = 0; k < listed; k++) {
+    const i = list[k] as number;
     if (touches(out, i, rows, columns)) {
       candidate[i] = 0;
       out[i] = 1;
