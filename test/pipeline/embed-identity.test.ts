@@ -213,6 +213,14 @@ describe('refusals', () => {
     );
     expect(Buffer.compare(input, copy)).toBe(0);
   });
+
+  it('leaves a node Buffer input untouched too (its slice() is a view, not a copy)', async () => {
+    const input = Buffer.from(readData(SLICES[1] as string));
+    const copy = new Uint8Array(input);
+    const { bytes } = await embedIdentity(input, options('fidelity'));
+    expect(Buffer.compare(input, copy)).toBe(0);
+    expect(Buffer.compare(bytes, copy)).not.toBe(0);
+  });
 });
 
 describe('stability loop', () => {
