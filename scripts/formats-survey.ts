@@ -1,12 +1,12 @@
 /**
- * Runs every file of ../shared/data/formats through the adapter and pipeline in-process: read, and
- * for images embed (fidelity profile, threshold segmenter, a generated key ring) then extract from
- * the written bytes. Prints a markdown table of the outcomes beside the capability table's policy.
+ * Runs every file of ../shared/data/formats through the adapter (openDicomImage, writeDicomImage) and
+ * the pipeline's pieces in-process (test/formats/format-outcome.ts: fidelity profile, threshold
+ * segmenter, a generated key ring), extracting from the written bytes; lossy files again under
+ * lossyPolicy 'store-explicit-le'. Prints a markdown table of the outcomes beside the policy.
  *
  *   npx tsx scripts/formats-survey.ts                 # print the tables
  *   npx tsx scripts/formats-survey.ts --write docs/formats.md
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import prettier from 'prettier';
@@ -18,10 +18,7 @@ import {
 } from '../src/dicom/codecs';
 import { decodeHeader, headerNumber, headerString, type HeaderDataset } from '../src/dicom/header';
 import { hasPart10Prefix, TAG, walkPart10 } from '../src/dicom/tag-walker';
-import { embedIdentity, extractIdentity, identityRecordOf } from '../src/pipeline';
-import { createThresholdSegmenter } from '../src/segmentation/threshold-segmenter';
-import { StegoGatewayError } from '../src/stego/errors';
-import { generateKeyRing } from '../src/stego/key-ring';
+import { formatOutcome, type FormatOutcome } from '../test/formats/format-outcome';
 
 const FORMATS_DIR = path.resolve(__dirname, '../../shared/data/formats');
 
@@ -98,63 +95,56 @@ function describe(bytes: Uint8Array): Described {
   };
 }
 
-const keyRing = generateKeyRing((n) => new Uint8Array(randomBytes(n)), 'survey');
-const segmenter = createThresholdSegmenter();
-const NOW = new Date('2026-01-01T00:00:00Z');
-
-async function outcome(bytes: Uint8Array): Promise<string> {
-  try {
-    const embedded = await embedIdentity(bytes, {
-      profile: 'fidelity',
-      keyRing,
-      segmenter,
-      now: NOW,
-    });
-    const extracted = await extractIdentity(embedded.bytes, {
-      profile: 'fidelity',
-      keyRing,
-      segmenter,
-    });
-    if (!extracted.ok) return `**embedded, extraction failed** (${extracted.reason})`;
-    const record = extracted.identity.kind === 'record' ? extracted.identity.record : undefined;
-    const header = describe(bytes).header;
-    const expected =
-      header === undefined
-        ? undefined
-        : identityRecordOf(header, undefined, NOW, keyRing.activeKeyId);
-    const exact = record !== undefined && JSON.stringify(record) === JSON.stringify(expected);
-    const everyFrame = extracted.frames.every((f) => f.ok);
-    if (!exact) return '**embedded, extracted record differs**';
-    return `embedded + extracted${extracted.frames.length > 1 ? (everyFrame ? ` (each of ${extracted.frames.length} frames)` : ' (not from every frame)') : ''}`;
-  } catch (error) {
-    if (error instanceof StegoGatewayError) return `refused \`${error.code}\``;
-    return `**crash**: ${error instanceof Error ? error.name : 'unknown'}`;
+function describeOutcome(o: FormatOutcome): string {
+  switch (o.kind) {
+    case 'embedded': {
+      if (!o.exact) return '**embedded, extracted record differs**';
+      const frames =
+        o.frames > 1
+          ? o.everyFrame
+            ? ` (each of ${o.frames} frames)`
+            : ' (**not from every frame**)'
+          : '';
+      const stored =
+        o.outputSyntax === o.inputSyntax
+          ? ''
+          : ` as ${lookupCapability(o.outputSyntax)?.name ?? o.outputSyntax}`;
+      return `embedded + extracted${stored}${frames}`;
+    }
+    case 'passthrough':
+      return `passthrough: ${o.reason}`;
+    case 'refused':
+      return `refused \`${o.code}\``;
   }
 }
 
-/** What the capability table and colour policy plan for a file (phase 2 wires them in). */
-function plannedPolicy(d: Described, now: string): string {
-  if (now.includes('NOT_AN_IMAGE')) return 'passthrough: not an image';
-  // Refusals for the file's content or structure, not its format: phase 2 changes nothing there.
-  const contentRefusal =
-    /`(NO_BACKGROUND|PAYLOAD_TOO_LARGE|EMBEDDING_UNSTABLE|MALFORMED_DICOM|TRUNCATED_FILE)`/.exec(
-      now,
-    );
-  if (contentRefusal !== null) return `refuse: ${contentRefusal[1] ?? ''}`;
-  if (now.includes('UNSUPPORTED_PIXEL_FORMAT')) return 'refuse: float or inconsistent pixel format';
-  if (d.header === undefined)
-    return now.includes('NOT_DICOM') ? 'refuse: not DICOM Part 10' : 'refuse';
+async function outcome(bytes: Uint8Array): Promise<{ now: string; lossy: string }> {
+  try {
+    const o = await formatOutcome(bytes);
+    const lossy =
+      o.kind === 'passthrough' && o.reason === 'lossy-compression'
+        ? describeOutcome(await formatOutcome(bytes, { lossyPolicy: 'store-explicit-le' }))
+        : '';
+    return { now: describeOutcome(o), lossy };
+  } catch (error) {
+    return { now: `**crash**: ${error instanceof Error ? error.name : 'unknown'}`, lossy: '' };
+  }
+}
+
+/** The capability table's policy for a file, and the colour carrier. */
+function policy(d: Described): string {
+  if (d.header === undefined) return '-';
   const capability = lookupCapability(d.syntax);
   if (capability === undefined) return 'refuse: unknown transfer syntax';
   const samples = headerNumber(d.header, 'SamplesPerPixel') ?? 1;
   const colour = colourPolicy(d.photometric, samples);
-  if (now.startsWith('embedded')) return capability.embedPolicy;
-  if (capability.embedPolicy === 'passthrough-lossy-warning') return 'passthrough: lossy';
-  if (colour.kind === 'refuse')
-    return `refuse: ${d.photometric === 'PALETTE COLOR' ? 'palette indices' : d.photometric}`;
-  const bits = headerNumber(d.header, 'BitsAllocated');
-  if (bits !== 8 && bits !== 16) return `refuse: Bits Allocated ${bits ?? '-'}`;
-  return `${capability.embedPolicy}${colour.carrier === 'monochrome' ? '' : ` (${colour.carrier})`}`;
+  const carrier =
+    colour.kind === 'refuse'
+      ? ' (colour: refused)'
+      : colour.carrier === 'monochrome'
+        ? ''
+        : ` (${colour.carrier})`;
+  return `\`${capability.embedPolicy}\`${d.photometric === '-' ? '' : carrier}`;
 }
 
 function capabilityTable(): string {
@@ -172,19 +162,19 @@ function capabilityTable(): string {
 
 async function surveyTable(): Promise<{ table: string; counts: Map<string, number> }> {
   const lines = [
-    '| File | SOP class | Transfer syntax | Photometric | Frames | Outcome now | Planned policy |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| File | SOP class | Transfer syntax | Photometric | Frames | Policy | Outcome | Lossy under store-explicit-le |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const counts = new Map<string, number>();
   for (const file of listFiles(FORMATS_DIR)) {
     const bytes = new Uint8Array(fs.readFileSync(file));
     const d = describe(bytes);
-    const now = await outcome(bytes);
-    const key = now.replace(/ \(.*\)$/, '');
+    const { now, lossy } = await outcome(bytes);
+    const key = now.replace(/ \(.*\)$/, '').replace(/ as .*$/, ' (converted)');
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const syntax = lookupCapability(d.syntax)?.name ?? d.syntax;
     lines.push(
-      `| ${path.relative(FORMATS_DIR, file)} | ${d.sopClass} | ${syntax} | ${d.photometric} | ${d.frames} | ${now} | ${plannedPolicy(d, now)} |`,
+      `| ${path.relative(FORMATS_DIR, file)} | ${d.sopClass} | ${syntax} | ${d.photometric} | ${d.frames} | ${policy(d)} | ${now} | ${lossy} |`,
     );
   }
   return { table: lines.join('\n'), counts };
@@ -245,7 +235,31 @@ decode identically in dcmtk (\`test/dicom/codecs.test.ts\`). Facts found on the 
 
 __CAPABILITIES__
 
-The entry points (\`src/dicom/codecs\`, wired into the adapter in phase 2):
+## The adapter: what happens to a file
+
+\`openDicomImage(bytes, { lossyPolicy, purpose })\` (\`src/dicom/open-dicom-image.ts\`) decides by the table
+and the colour policy, and answers a typed outcome; \`writeDicomImage(original, image, frames)\` writes the
+embedded frames back:
+
+| Input | Outcome | Written as |
+| --- | --- | --- |
+| native little endian, monochrome | \`image\` | patched in place: only stored bits of changed samples differ (\`writeDicomFrames\`, synchronous, as before) |
+| native little endian, RGB / YBR_FULL / YBR_FULL_422 (planar or not) | \`image\` (the engine sees the carrier plane) | the carrier written back by the colour policy, planar files kept planar; nothing outside Pixel Data changes |
+| Explicit VR Big Endian, Deflated Explicit VR Little Endian | \`image\` | **Explicit VR Little Endian** (\`outputTransferSyntaxUid\`): the dataset as dcmtk's \`dcmconv +te\` writes it, with the embedded pixels. Writing big endian or deflating again is possible but no receiver needs it, and Orthanc stores either |
+| lossless compressed (RLE, JPEG lossless, JPEG-LS lossless, JPEG 2000 lossless, HTJ2K lossless, JPEG XL lossless, encapsulated uncompressed, deflated frames) | \`image\` | re-encoded in the same syntax, each frame verified to decode to exactly the embedded samples (else \`CODEC_ROUNDTRIP_MISMATCH\`), spliced into the original bytes: nothing outside the Pixel Data value changes |
+| a lossless syntax whose frames are coded irreversibly (e.g. JPEG 2000 9-7 in .4.90) | as lossy | as lossy |
+| lossy (JPEG baseline / extended, JPEG-LS near-lossless, JPEG 2000, HTJ2K, JPEG XL) | \`passthrough\`, reason \`lossy-compression\` (store the original untouched and warn) | with \`lossyPolicy: 'store-explicit-le'\`: \`image\`, written as Explicit VR Little Endian with Lossy Image Compression "01" and a warning in \`warnings\` |
+| lossy and not decodable here (MPEG-2, H.264, HEVC video; JPEG XL JPEG recompression) | \`passthrough\`, reason \`lossy-undecodable\` | never |
+| a non-image SOP class (SR, RT Plan / Structure Set, waveforms, encapsulated PDF, presentation states, SEG, raw data, DICOMDIR) or no Pixel Data | \`passthrough\`, reason \`not-an-image\` (store byte-identical) | never |
+| palette colour, 1- or 32-bit pixels, float pixel data, unknown syntax, broken structure | thrown \`StegoGatewayError\` with its code (\`UNSUPPORTED_PHOTOMETRIC\`, \`UNSUPPORTED_BITS_ALLOCATED\`, \`UNSUPPORTED_PIXEL_FORMAT\`, \`UNSUPPORTED_TRANSFER_SYNTAX\`, \`NOT_DICOM\`, \`MALFORMED_DICOM\`, \`TRUNCATED_FILE\`, \`CODEC_*\`, \`ENCAPSULATION_MALFORMED\`) | never |
+
+\`purpose: 'extract'\` (extraction, verification, segmentation) decodes lossy input too, so that it can be
+searched; nothing is written. \`readDicomImage\` (synchronous) still reads native little-endian monochrome
+files and refuses the rest as before. The transfer syntax table of the walker (\`transfer-syntaxes.ts\`) is
+derived from the capability table, so JPEG XL, the video syntaxes and Deflated Image Frame Compression are
+walked as encapsulated explicit little endian, never misread.
+
+The codec entry points (\`src/dicom/codecs\`):
 
 - \`decodeFrame\` / \`encodeFrame\` / \`encodeFrameVerified\`: one frame; \`initializeCodecs()\` loads the
   WebAssembly once (the calls do it themselves when needed).
@@ -294,9 +308,13 @@ conversion).
 
 ## Survey of ../shared/data/formats
 
-"Outcome now" is the current adapter and pipeline (phase 1: native little-endian monochrome only;
-everything else is refused with its code). "Planned policy" is what the capability table and the colour
-policy say phase 2 will do with the file.
+"Policy" is the capability table's embed policy for the file's transfer syntax and its colour carrier.
+"Outcome" is what \`openDicomImage\` / \`writeDicomImage\` and the pipeline's pieces do with it in-process
+(\`test/formats/format-outcome.ts\`: fidelity profile with the identity record, threshold segmenter):
+"embedded + extracted" means the identity record was read back exactly from the written file (from each
+frame alone); \`NO_BACKGROUND\` and \`PAYLOAD_TOO_LARGE\` are small test images (e.g. 64x64) without room
+for a sealed identity record. The last column runs lossy files again under \`lossyPolicy:
+'store-explicit-le'\`. \`test/formats/every-format-file.test.ts\` checks the same outcomes.
 
 __SURVEY__
 `;
