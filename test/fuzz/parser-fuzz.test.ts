@@ -6,7 +6,12 @@ import {
   readEncapsulatedPixelData,
   toExplicitLittleEndian,
 } from '../../src/dicom/codecs';
-import { DICOM_ERROR_STATUS, readDicomImage } from '../../src/dicom';
+import {
+  DICOM_ERROR_STATUS,
+  openDicomImage,
+  readDicomImage,
+  writeDicomImage,
+} from '../../src/dicom';
 import { decodeHeader, headerNumber, headerString } from '../../src/dicom/header';
 import { TAG, walkPart10 } from '../../src/dicom/tag-walker';
 import { StegoGatewayError } from '../../src/stego/errors';
@@ -159,5 +164,17 @@ describe('parser fuzz (seeded)', () => {
     expect(outcome.failures).toEqual([]);
     expect(outcome.ok).toBeGreaterThan(0);
     expect(outcome.codes.size).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('answers 1,500 mutated files of every kind through openDicomImage and writeDicomImage', async () => {
+    const outcome = await run(mutations(SEEDS, 424242, 1500), async (bytes) => {
+      const opened = await openDicomImage(bytes, { lossyPolicy: 'store-explicit-le' });
+      if (opened.kind === 'passthrough') return;
+      // Unchanged frames written back: patched, converted or re-encoded and verified.
+      await writeDicomImage(bytes, opened.image, opened.image.frames);
+    });
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.ok).toBeGreaterThan(0);
+    expect(outcome.codes.size).toBeGreaterThan(3);
   }, 120_000);
 });
