@@ -83,9 +83,12 @@ export async function run(): Promise<void> {
   const s = slices[0] as Slice;
   const { rows, columns } = s.frame;
   const size = BODY_MODEL.inputSize;
+  // The segmenter's own session options (src/segmentation/onnx-maskrcnn.ts) and outputs.
   const session = await ort.InferenceSession.create(DEFAULT_MODEL_PATH, {
     intraOpNumThreads: 2,
     interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
   });
   const intensity = normaliseFrame(s.frame, s.context, BODY_MODEL);
   const input = modelInput(intensity, rows, columns, size);
@@ -96,7 +99,7 @@ export async function run(): Promise<void> {
   const tPre = await timeIt(async () =>
     modelInput(normaliseFrame(s.frame, s.context, BODY_MODEL), rows, columns, size),
   );
-  const tModel = await timeIt(() => session.run(feeds));
+  const tModel = await timeIt(() => session.run(feeds, ['scores', 'masks']));
   const tPost = await timeIt(async () => {
     const prob = unionProbability(scores, masks, size, BODY_MODEL.scoreThreshold);
     if (prob === undefined) return;
