@@ -6,6 +6,7 @@ export {
   openDicomImage,
   openDicomImageForEmbedding,
   passthroughError,
+  passthroughReasonOf,
   readAnyDicomImage,
   type LossyPolicy,
   type OpenDicomOptions,

@@ -335,7 +335,26 @@ export function passthroughError(p: Passthrough): StegoGatewayError {
   return dicomError(
     p.reason === 'not-an-image' ? 'NOT_AN_IMAGE' : 'UNSUPPORTED_TRANSFER_SYNTAX',
     p.message,
+    p,
   );
+}
+
+/**
+ * The passthrough reason behind an error made by passthroughError (for instance thrown by the
+ * pipeline's embedIdentity), or undefined for any other error: the gateway stores the original and
+ * warns instead of rejecting.
+ */
+export function passthroughReasonOf(error: unknown): PassthroughReason | undefined {
+  if (!(error instanceof StegoGatewayError)) return undefined;
+  const cause: unknown = error.cause;
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  const c = cause as { kind?: unknown; reason?: unknown };
+  if (c.kind !== 'passthrough') return undefined;
+  return c.reason === 'not-an-image' ||
+    c.reason === 'lossy-compression' ||
+    c.reason === 'lossy-undecodable'
+    ? c.reason
+    : undefined;
 }
 
 /**

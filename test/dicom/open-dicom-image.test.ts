@@ -2,6 +2,7 @@ import {
   decodeToExplicitLittleEndian,
   openDicomImage,
   openDicomImageForEmbedding,
+  passthroughReasonOf,
   readAnyDicomImage,
   sampleConstraints,
   walkPart10,
@@ -242,6 +243,9 @@ describe('readAnyDicomImage / openDicomImageForEmbedding: passthrough outcomes a
       code: 'UNSUPPORTED_TRANSFER_SYNTAX',
       httpStatus: 415,
     });
+    const error: unknown = await openDicomImageForEmbedding(lossy).catch((e: unknown) => e);
+    expect(passthroughReasonOf(error)).toBe('lossy-compression');
+    expect(passthroughReasonOf(new StegoGatewayError('NOT_AN_IMAGE', 'x'))).toBeUndefined();
     const stored = await openDicomImageForEmbedding(lossy, 'store-explicit-le');
     expect(stored.outputTransferSyntaxUid).toBe(EXPLICIT_LE);
   });
