@@ -101,7 +101,8 @@ export function patchFrames(
       `expected [${layout.numberOfFrames}] frames, got [${frames.length}]`,
     );
   }
-  const out = original.slice();
+  // A copy, never a view: Buffer.prototype.slice (node) shares memory with the caller's bytes.
+  const out = new Uint8Array(original);
   const count = rows * columns;
   const bytesPerSample = bitsAllocated / 8;
   const shift = highBit + 1 - bitsStored;
