@@ -1,4 +1,10 @@
-import { readDicomImage, sampleConstraints, writeDicomFrames, type DicomImage } from '../dicom';
+import {
+  openDicomImageForEmbedding,
+  sampleConstraints,
+  writeDicomImage,
+  type DicomImage,
+  type LossyPolicy,
+} from '../dicom';
 import type { Segmenter } from '../segmentation/segmenter';
 import type { EmbedReport, EmbedResult } from '../stego/api';
 import { DEFAULT_MARGIN_PX } from '../stego/block-map';
@@ -38,6 +44,11 @@ export interface EmbedIdentityOptions {
    * embedding is run again at half the strength, down to 1.
    */
   readonly robustMaxShift?: number;
+  /**
+   * Lossy input: refused with UNSUPPORTED_TRANSFER_SYNTAX (default 'passthrough': the caller stores
+   * the original), or stored as Explicit VR Little Endian with the payload ('store-explicit-le').
+   */
+  readonly lossyPolicy?: LossyPolicy;
 }
 
 export interface FrameEmbedReport extends EmbedReport {
@@ -54,6 +65,11 @@ export interface FrameEmbedReport extends EmbedReport {
   readonly blocksExcluded: number;
   /** Robust profile: the largest shift of one block that was allowed (stored units). */
   readonly robustMaxShift?: number;
+  /**
+   * Lossy input: refused with UNSUPPORTED_TRANSFER_SYNTAX (default 'passthrough': the caller stores
+   * the original), or stored as Explicit VR Little Endian with the payload ('store-explicit-le').
+   */
+  readonly lossyPolicy?: LossyPolicy;
 }
 
 /** Numbers and names only: no patient attribute ever enters the report. */
@@ -95,6 +111,10 @@ function summarise(frames: readonly FrameEmbedReport[]): EmbedSummary {
 export interface EmbedIdentityResult {
   readonly bytes: Uint8Array;
   readonly report: EmbedIdentityReport;
+  /** The transfer syntax of `bytes`: the input's, or Explicit VR LE (big endian, deflated, lossy by rule). */
+  readonly transferSyntaxUid: string;
+  /** For the sender (e.g. lossy input stored as Explicit VR LE); no patient attribute. */
+  readonly warnings: readonly string[];
 }
 
 const DEFAULT_MAX_ITERATIONS = 4;
@@ -130,7 +150,10 @@ export async function embedIdentity(
     );
   }
   const marginPx = options.marginPx ?? DEFAULT_MARGIN_PX;
-  const image = readDicomImage(bytes);
+  // Any transfer syntax and colour the adapter handles (docs/formats.md); lossy input and
+  // non-images are refused with the codes they had (UNSUPPORTED_TRANSFER_SYNTAX, NOT_AN_IMAGE).
+  const opened = await openDicomImageForEmbedding(bytes, options.lossyPolicy);
+  const image = opened.image;
   const payload =
     options.payload ??
     identityPayload(
@@ -158,13 +181,11 @@ export async function embedIdentity(
     reports.push(embedded.report);
   }
   return {
-    // A plain Uint8Array view: the writer copies its input with .slice(), which on a node Buffer
-    // is a view of the same memory (the caller's bytes would be patched in place).
-    bytes: writeDicomFrames(
-      new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      image,
-      stegoFrames,
-    ),
+    // Patched in place, converted, or re-encoded in the same syntax and verified; the writer never
+    // changes the caller's bytes (a node Buffer included).
+    bytes: await writeDicomImage(bytes, image, stegoFrames),
+    transferSyntaxUid: opened.outputTransferSyntaxUid,
+    warnings: opened.warnings,
     report: {
       profile,
       keyId: profile === 'paper' ? null : (keyRing?.activeKeyId ?? null),

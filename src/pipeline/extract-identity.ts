@@ -1,4 +1,4 @@
-import { readDicomImage, type DicomImage } from '../dicom';
+import { readAnyDicomImage, type DicomImage } from '../dicom';
 import type { Segmenter } from '../segmentation/segmenter';
 import type { ExtractResult } from '../stego/api';
 import { DEFAULT_MARGIN_PX } from '../stego/block-map';
@@ -105,5 +105,5 @@ export async function extractIdentity(
   bytes: Uint8Array,
   options: ExtractIdentityOptions,
 ): Promise<ExtractIdentityResult> {
-  return extractFromImage(readDicomImage(bytes), options);
+  return extractFromImage(await readAnyDicomImage(bytes), options);
 }

@@ -1,4 +1,4 @@
-import { readDicomImage, readIdentityFields } from '../dicom';
+import { readAnyDicomImage, readIdentityFields } from '../dicom';
 import { DEFAULT_IDENTITY_FIELDS } from '../stego/identity-record';
 import type { ProfileName } from '../stego/profiles';
 import {
@@ -44,7 +44,7 @@ export async function verifyIdentity(
   bytes: Uint8Array,
   options: ExtractIdentityOptions,
 ): Promise<VerifyIdentityResult> {
-  const image = readDicomImage(bytes);
+  const image = await readAnyDicomImage(bytes);
   const extracted = await extractFromImage(image, options);
   if (!extracted.ok) return { ok: false, reason: extracted.reason, message: extracted.message };
   const { identity } = extracted;
