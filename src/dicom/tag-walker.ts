@@ -9,15 +9,15 @@ import { lookupTransferSyntax, type TransferSyntax } from './transfer-syntaxes';
  */
 
 /** Element with undefined length (PS3.5 7.1.1). */
-const UNDEFINED_LENGTH = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITATION = 0xfffee00d;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
+export const UNDEFINED_LENGTH = 0xffffffff;
+export const ITEM = 0xfffee000;
+export const ITEM_DELIMITATION = 0xfffee00d;
+export const SEQUENCE_DELIMITATION = 0xfffee0dd;
 /** Deeper nesting than this is taken as a malformed (or hostile) file. */
 const MAX_DEPTH = 64;
 
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set([
+export const LONG_VRS: ReadonlySet<string> = new Set([
   'OB',
   'OD',
   'OF',

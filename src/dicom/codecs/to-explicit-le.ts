@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { codecError } from './codec-error';
+import { LONG_VRS } from '../tag-walker';
 
 /**
  * The 'store-as-explicit-le' conversions: a Part 10 file in Explicit VR Big Endian (retired, PS3.5
@@ -18,21 +19,6 @@ const MAX_DEPTH = 64;
 /** An inflated dataset larger than this is refused (a deflate bomb). */
 const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 
-const LONG_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
 /** Bytes per number of the binary VRs whose byte order flips (PS3.5 Table 7.1-1; AT is two US). */
 const WORD_BYTES: Readonly<Record<string, number>> = {
   US: 2,

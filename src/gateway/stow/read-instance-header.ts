@@ -5,6 +5,13 @@
  * own speed); the full DICOM work (pixels, patching) belongs to src/dicom.
  */
 import { inflateRawSync } from 'node:zlib';
+import {
+  ITEM,
+  ITEM_DELIMITATION as ITEM_DELIMITER,
+  LONG_VRS,
+  SEQUENCE_DELIMITATION as SEQUENCE_DELIMITER,
+  UNDEFINED_LENGTH as UNDEFINED,
+} from '../../dicom/tag-walker';
 
 /** DICOM keywords (PS3.6) the rules may test, by tag. Binary VRs (US, IS as text) are decoded. */
 export const HEADER_KEYWORDS: Readonly<Record<string, number>> = Object.freeze({
@@ -62,26 +69,6 @@ const WANTED = new Set<number>([
   ...Object.values(META_KEYWORDS),
 ]);
 const TAG_PIXEL_DATA = 0x7fe00010;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITER = 0xfffee00d;
-const SEQUENCE_DELIMITER = 0xfffee0dd;
-const UNDEFINED = 0xffffffff;
-/** PS3.5 Table 7.1-1: explicit VRs with a 2-byte reserved field and a 4-byte length. */
-const LONG_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
