@@ -3,6 +3,23 @@
  * dilateSquare of src/stego/block-map.ts, the one the block map itself uses.
  */
 
+/**
+ * Index of the first `value` in array[from, to), or -1. A plain loop on purpose: in Node 20 (V8 11.3)
+ * TypedArray.prototype.indexOf costs about 1.5 microseconds a call whatever the distance it scans,
+ * 15-20 times this loop over the short runs of a mask row (1,024 calls on a 512 x 512 mask: 1.5 ms
+ * against 0.09 ms), and the post-processing makes thousands of such calls per frame.
+ */
+export function findByte(array: Uint8Array, value: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (array[i] === value) return i;
+  return -1;
+}
+
+/** Index of the last `value` in array[from, to), or -1 (see findByte). */
+export function findLastByte(array: Uint8Array, value: number, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if (array[i] === value) return i;
+  return -1;
+}
+
 /** Binary erosion by a (2r+1)x(2r+1) square (pixels outside the frame count as background). */
 export function erodeSquare(
   mask: Uint8Array,
@@ -30,7 +47,7 @@ export function dilateMask(
 
 /**
  * Separable square erosion or dilation of a 0/1 mask without per-pixel work in the horizontal pass and without
- * strided column walks in the vertical one. Rows: each run of set pixels (found by indexOf) is
+ * strided column walks in the vertical one. Rows: each run of set pixels (found by findByte) is
  * shrunk or grown by r and written with fill. Columns: rows padded to a multiple of 4 bytes and
  * combined 4 pixels at a time through Uint32Array views (AND of the 2r+1 rows for erosion, OR for
  * dilation), then copied back unpadded.
@@ -51,10 +68,10 @@ function squareMorphology(
     const outRow = y * stride - row;
     let p = row;
     while (p < end) {
-      let a = mask.indexOf(1, p);
-      if (a < 0 || a >= end) break;
-      let b = mask.indexOf(0, a);
-      if (b < 0 || b > end) b = end;
+      let a = findByte(mask, 1, p, end);
+      if (a < 0) break;
+      let b = findByte(mask, 0, a, end);
+      if (b < 0) b = end;
       p = b;
       if (erode) {
         a += radius;
@@ -180,58 +197,96 @@ export function touches(mask: Uint8Array, i: number, rows: number, columns: numb
   return false;
 }
 
-/** Fills holes: background not 4-connected to the frame border becomes significant. */
+/**
+ * Fills holes: background not 4-connected to the frame border becomes significant.
+ *
+ * Works on runs of background, not pixels: a frame of a body holds a few runs per row (about 1,500
+ * in a 512 x 512 CT slice against 150,000 background pixels). Runs of neighbouring rows that share
+ * a column are 4-connected and joined in a union-find; a run on the border marks its set; every run
+ * of a marked set is written back as background with fill, the rest of the frame is significant.
+ */
 export function fillHoles(mask: Uint8Array, rows: number, columns: number): Uint8Array {
-  const n = rows * columns;
-  // 1 = significant or reached from the border; what stays 0 is a hole, and the answer is its
-  // complement. Background on the border seeds the flood (one stack, no per-pixel closures).
-  const reached = new Uint8Array(n);
-  const stack = new Int32Array(n);
-  let top = 0;
-  for (let i = 0; i < n; i++) {
-    if (mask[i] === 0) continue;
-    reached[i] = 2;
-  }
-  const seed = (i: number): void => {
-    if (reached[i] === 0) {
-      reached[i] = 1;
-      stack[top++] = i;
-    }
-  };
-  for (let x = 0; x < columns; x++) {
-    seed(x);
-    seed((rows - 1) * columns + x);
-  }
+  const runs = new RunList();
+  const rowStart = new Int32Array(rows + 1);
   for (let y = 0; y < rows; y++) {
-    seed(y * columns);
-    seed(y * columns + columns - 1);
-  }
-  const last = columns - 1;
-  while (top > 0) {
-    const i = stack[--top] as number;
-    const x = i % columns;
-    let j = i - 1;
-    if (x > 0 && reached[j] === 0) {
-      reached[j] = 1;
-      stack[top++] = j;
-    }
-    j = i + 1;
-    if (x < last && reached[j] === 0) {
-      reached[j] = 1;
-      stack[top++] = j;
-    }
-    j = i - columns;
-    if (j >= 0 && reached[j] === 0) {
-      reached[j] = 1;
-      stack[top++] = j;
-    }
-    j = i + columns;
-    if (j < n && reached[j] === 0) {
-      reached[j] = 1;
-      stack[top++] = j;
+    rowStart[y] = runs.length;
+    const row = y * columns;
+    let x = 0;
+    while (x < columns) {
+      while (x < columns && mask[row + x] !== 0) x++;
+      if (x >= columns) break;
+      const from = x;
+      while (x < columns && mask[row + x] === 0) x++;
+      runs.push(from, x);
     }
   }
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = reached[i] === 1 ? 0 : 1;
+  rowStart[rows] = runs.length;
+  const parent = new Int32Array(runs.length);
+  for (let r = 0; r < parent.length; r++) parent[r] = r;
+  const find = (r: number): number => {
+    let root = r;
+    while (parent[root] !== root) root = parent[root] as number;
+    while (parent[r] !== root) {
+      const next = parent[r] as number;
+      parent[r] = root;
+      r = next;
+    }
+    return root;
+  };
+  const { starts, ends } = runs;
+  for (let y = 1; y < rows; y++) {
+    // Two sorted lists of half-open intervals: walk both, join every overlapping pair.
+    let a = rowStart[y - 1] as number;
+    const aEnd = rowStart[y] as number;
+    let b = aEnd;
+    const bEnd = rowStart[y + 1] as number;
+    while (a < aEnd && b < bEnd) {
+      if (
+        (starts[a] as number) < (ends[b] as number) &&
+        (starts[b] as number) < (ends[a] as number)
+      ) {
+        const ra = find(a);
+        const rb = find(b);
+        if (ra !== rb) parent[ra] = rb;
+      }
+      if ((ends[a] as number) <= (ends[b] as number)) a++;
+      else b++;
+    }
+  }
+  const border = new Uint8Array(runs.length);
+  for (let y = 0; y < rows; y++) {
+    for (let r = rowStart[y] as number; r < (rowStart[y + 1] as number); r++) {
+      if (y === 0 || y === rows - 1 || starts[r] === 0 || ends[r] === columns) border[find(r)] = 1;
+    }
+  }
+  const out = new Uint8Array(rows * columns).fill(1);
+  for (let y = 0; y < rows; y++) {
+    const row = y * columns;
+    for (let r = rowStart[y] as number; r < (rowStart[y + 1] as number); r++) {
+      if (border[find(r)] !== 0)
+        out.fill(0, row + (starts[r] as number), row + (ends[r] as number));
+    }
+  }
   return out;
+}
+
+/** A growable list of half-open runs [start, end). */
+class RunList {
+  starts = new Int32Array(1024);
+  ends = new Int32Array(1024);
+  length = 0;
+
+  push(start: number, end: number): void {
+    if (this.length === this.starts.length) {
+      const starts = new Int32Array(this.length * 2);
+      const ends = new Int32Array(this.length * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.length] = start;
+    this.ends[this.length] = end;
+    this.length++;
+  }
 }

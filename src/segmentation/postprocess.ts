@@ -1,4 +1,12 @@
-import { dilateMask, erodeSquare, fillHoles, keepTouching, touches } from './mask-ops';
+import {
+  dilateMask,
+  erodeSquare,
+  fillHoles,
+  findByte,
+  findLastByte,
+  keepTouching,
+  touches,
+} from './mask-ops';
 import { resample } from './preprocess';
 
 /**
@@ -100,9 +108,9 @@ export function finishMask(
   let maxX = -1;
   for (let y = 0; y < rows; y++) {
     const row = y * columns;
-    const first = mask.indexOf(1, row);
-    if (first === -1 || first >= row + columns) continue;
-    const last = mask.subarray(row, row + columns).lastIndexOf(1) + row;
+    const first = findByte(mask, 1, row, row + columns);
+    if (first === -1) continue;
+    const last = findLastByte(mask, 1, row, row + columns);
     if (y < minY) minY = y;
     maxY = y;
     if (first - row < minX) minX = first - row;
@@ -194,8 +202,7 @@ export function refineEdge(
   const eroded = erodeSquare(mask, rows, columns, band.insidePx);
   // A ring deeper inside would see the skull under the scalp of a head MR; the band's own inside part
   // measured better on the held-out slices (models/README.md).
-  // The band (dilated, not eroded) is a thin ring: it is walked as runs found by indexOf (native
-  // scans) instead of testing every pixel of the crop, and the core's runs are filled at once.
+  // The band (dilated, not eroded) is a thin ring: it is walked as runs found by findByte instead of testing every pixel of the crop, and the core's runs are filled at once.
   const n = mask.length;
   const out = new Uint8Array(n);
   const list = new Int32Array(n);
@@ -208,14 +215,14 @@ export function refineEdge(
   let nextCore = -1;
   let p = 0;
   while (p < n) {
-    const start = dilated.indexOf(1, p);
+    const start = findByte(dilated, 1, p, n);
     if (start < 0) break;
-    let end = dilated.indexOf(0, start);
+    let end = findByte(dilated, 0, start, n);
     if (end < 0) end = n;
     let q = start;
     while (q < end) {
       if (nextCore < q) {
-        nextCore = eroded.indexOf(1, q);
+        nextCore = findByte(eroded, 1, q, n);
         if (nextCore < 0) nextCore = n;
       }
       const bandEnd = Math.min(nextCore, end);
@@ -231,7 +238,7 @@ export function refineEdge(
         }
       }
       if (bandEnd >= end) break;
-      let coreEnd = eroded.indexOf(0, bandEnd);
+      let coreEnd = findByte(eroded, 0, bandEnd, n);
       if (coreEnd < 0 || coreEnd > end) coreEnd = end;
       out.fill(1, bandEnd, coreEnd);
       anyCore = true;
@@ -311,9 +318,9 @@ function extendToFrameEdges(
   const bottomGap = frame.frameRows - (frame.top + rows);
   for (let y = 0; y < rows; y++) {
     const row = y * columns;
-    const first = mask.indexOf(1, row);
-    if (first === -1 || first >= row + columns) continue;
-    const last = mask.subarray(row, row + columns).lastIndexOf(1);
+    const first = findByte(mask, 1, row, row + columns);
+    if (first === -1) continue;
+    const last = findLastByte(mask, 1, row, row + columns) - row;
     if (frame.left + (first - row) <= reachPx) band.fill(1, row, first);
     if (columns - 1 - last + rightGap <= reachPx) band.fill(1, row + last + 1, row + columns);
   }

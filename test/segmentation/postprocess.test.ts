@@ -93,6 +93,50 @@ describe('fillHoles', () => {
     for (let y = 0; y < 20; y++) ring[y * 40 + 20] = 0;
     expect(count(fillHoles(ring, 40, 40))).toBe(count(ring));
   });
+
+  it('equals a pixel flood from the border on random masks of any shape', () => {
+    const flood = (m: Uint8Array, rows: number, cols: number): Uint8Array => {
+      const reached = new Uint8Array(m.length);
+      const stack: number[] = [];
+      for (let y = 0; y < rows; y++)
+        for (let x = 0; x < cols; x++)
+          if ((y === 0 || x === 0 || y === rows - 1 || x === cols - 1) && m[y * cols + x] === 0) {
+            reached[y * cols + x] = 1;
+            stack.push(y * cols + x);
+          }
+      while (stack.length > 0) {
+        const i = stack.pop() as number;
+        const y = Math.floor(i / cols);
+        const x = i % cols;
+        for (const [yy, xx] of [
+          [y - 1, x],
+          [y + 1, x],
+          [y, x - 1],
+          [y, x + 1],
+        ] as const) {
+          const j = yy * cols + xx;
+          if (yy >= 0 && xx >= 0 && yy < rows && xx < cols && m[j] === 0 && reached[j] === 0) {
+            reached[j] = 1;
+            stack.push(j);
+          }
+        }
+      }
+      return Uint8Array.from(reached, (r) => 1 - r);
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.uint8Array({ minLength: 900, maxLength: 900, min: 0, max: 3 }),
+        (rows, cols, bytes) => {
+          // Mostly significant with scattered background: many enclosed holes and winding bays.
+          const m = Uint8Array.from({ length: rows * cols }, (_, i) => (bytes[i] === 0 ? 0 : 1));
+          expect(fillHoles(m, rows, cols)).toEqual(flood(m, rows, cols));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('erodeSquare', () => {
