@@ -3,6 +3,7 @@
  * verifyIdentity). The STOW-RS and identity routes depend on this interface only; the adapter to
  * the pipeline (and its worker pool) implements it.
  */
+import type { LossyPolicy, PassthroughReason } from '../../dicom';
 import type { SegmenterName } from '../../segmentation/segmenter';
 import type { ExtractionResult } from '../audit/types';
 import type { EmbedProfile, UidPolicy } from '../rules/types';
@@ -14,6 +15,8 @@ export interface EmbedInstanceRequest {
   /** DICOM keywords of the identity record; undefined = the pipeline's default list. */
   readonly identityFields?: readonly string[];
   readonly uidPolicy: UidPolicy;
+  /** What to do with lossy input (src/dicom LossyPolicy); undefined = 'passthrough'. */
+  readonly lossyPolicy?: LossyPolicy;
 }
 
 export type EmbedInstanceOutcome =
@@ -28,6 +31,10 @@ export type EmbedInstanceOutcome =
       readonly originalAttributes?: readonly Readonly<Record<string, unknown>>[];
       /** Blocks, bits, PSNR...: numbers and short strings only, never patient data. */
       readonly report: Readonly<Record<string, unknown>>;
+      /** The transfer syntax of `bytes` (the input's, or Explicit VR Little Endian). */
+      readonly transferSyntaxUid: string;
+      /** Things to tell the sender (e.g. lossy input stored as Explicit VR Little Endian). */
+      readonly warnings: readonly string[];
     }
   | {
       readonly ok: false;
@@ -36,6 +43,12 @@ export type EmbedInstanceOutcome =
       readonly message: string;
       /** The PS3.18 Failure Reason that fits if the rule says to reject on failure. */
       readonly failureReason: number;
+      /**
+       * Set when the instance is not a failure but a documented passthrough (a non-image, lossy
+       * pixels under lossyPolicy 'passthrough'): the original is stored untouched with a warning,
+       * whatever the rule's onFailure says.
+       */
+      readonly passthrough?: PassthroughReason;
     };
 
 /** One field of the identity record compared with the stored header. */

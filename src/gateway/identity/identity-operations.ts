@@ -3,6 +3,7 @@
  * run the same in the event loop's thread and in a worker thread (embed-worker.ts): embed one
  * instance as a rule says, and inspect one instance for an auditor (extract + verify).
  */
+import { passthroughReasonOf } from '../../dicom';
 import { embedIdentity, extractIdentity, verifyIdentity } from '../../pipeline';
 import type { Segmenter, SegmenterName } from '../../segmentation/segmenter';
 import { StegoGatewayError } from '../../stego/errors';
@@ -51,7 +52,14 @@ function failure(error: unknown): Extract<EmbedInstanceOutcome, { ok: false }> {
   const code = error instanceof StegoGatewayError ? error.code : 'EMBED_FAILED';
   // Pipeline messages name values in brackets but never patient attributes (STYLE.md).
   const message = error instanceof StegoGatewayError ? error.message : 'embedding failed';
-  return { ok: false, code, message, failureReason: failureReasonFor(code) };
+  const passthrough = passthroughReasonOf(error);
+  return {
+    ok: false,
+    code,
+    message,
+    failureReason: failureReasonFor(code),
+    ...(passthrough === undefined ? {} : { passthrough }),
+  };
 }
 
 export async function embedOperation(
@@ -101,6 +109,7 @@ export async function embedOperation(
       segmenter,
       marginPx: request.marginPx,
       ...(request.identityFields === undefined ? {} : { identityFields: request.identityFields }),
+      ...(request.lossyPolicy === undefined ? {} : { lossyPolicy: request.lossyPolicy }),
     });
     const frames = result.report.frames;
     return {
@@ -118,6 +127,8 @@ export async function embedOperation(
         minPsnrBitsStored: Math.min(...frames.map((f) => f.psnrBitsStored)),
         stable: frames.every((f) => f.stable),
       },
+      transferSyntaxUid: result.transferSyntaxUid,
+      warnings: result.warnings,
     };
   } catch (error) {
     return failure(error);

@@ -302,7 +302,9 @@ export class OrthancClient {
           port: this.base.port,
           method,
           path,
-          agent: this.agent,
+          // The retry takes a new connection: after the event loop was busy for over a second
+          // (embedding in its thread, embedding.workers 0), every pooled one may be closed.
+          agent: retried ? false : this.agent,
           timeout: this.config.timeoutMs,
           headers: {
             ...headers,

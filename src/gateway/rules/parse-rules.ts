@@ -287,6 +287,7 @@ function compileAction(raw: RawRule | RawDefaultRule, at: string, errors: RuleEr
         uidPolicy: raw.uidPolicy,
         onFailure: raw.onFailure,
         ...(raw.identityFields === undefined ? {} : { identityFields: raw.identityFields }),
+        ...(raw.lossyPolicy === undefined ? {} : { lossyPolicy: raw.lossyPolicy }),
       };
   }
 }

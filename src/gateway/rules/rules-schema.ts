@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { SEGMENTER_NAMES } from '../../segmentation/segmenter';
 import { ROLES } from '../auth/types';
-import { EMBED_PROFILES, ON_FAILURE_POLICIES, UID_POLICIES } from './types';
+import { EMBED_PROFILES, LOSSY_POLICIES, ON_FAILURE_POLICIES, UID_POLICIES } from './types';
 
 const text = z.string().min(1, 'must not be empty');
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -76,6 +76,8 @@ const embedFields = {
   marginPx: z.number().int('must be an integer').min(0).max(64).default(4),
   uidPolicy: z.enum(UID_POLICIES).default('keep'),
   onFailure: z.enum(ON_FAILURE_POLICIES).default('store-original'),
+  // No zod default: the parsed rule carries it only when the YAML names it ('passthrough' otherwise).
+  lossyPolicy: z.enum(LOSSY_POLICIES).optional(),
 };
 
 /** Hex digits as a string ("0x0122", "C000") or a YAML integer (0x0122). */

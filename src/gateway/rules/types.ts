@@ -2,6 +2,7 @@
  * Routing rules: the typed, validated form of the YAML file PACS admins edit (docs/rules.md).
  * Pure data. Parsing lives in parse-rules.ts, matching in match-rule.ts.
  */
+import type { LossyPolicy } from '../../dicom';
 import type { SegmenterName } from '../../segmentation/segmenter';
 import type { Role } from '../auth/types';
 
@@ -19,6 +20,16 @@ export type UidPolicy = (typeof UID_POLICIES)[number];
 export const ON_FAILURE_POLICIES = ['store-original', 'reject'] as const;
 /** What to do when embedding fails: store the original with a warning, or reject the instance. */
 export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
+
+/**
+ * Lossy input (JPEG baseline, JPEG-LS near-lossless, lossy JPEG 2000...) is never re-encoded lossily
+ * after embedding. `passthrough` (default): stored untouched with a warning. `store-explicit-le`:
+ * embedded and stored as Explicit VR Little Endian (Lossy Image Compression stays "01").
+ */
+export const LOSSY_POLICIES = [
+  'passthrough',
+  'store-explicit-le',
+] as const satisfies readonly LossyPolicy[];
 
 /** How one string value is tested. `not` negates any matcher. */
 export type ValueMatcher =
@@ -67,6 +78,8 @@ export interface EmbedAction {
   readonly marginPx: number;
   readonly uidPolicy: UidPolicy;
   readonly onFailure: OnFailurePolicy;
+  /** Undefined = 'passthrough' (kept out of the parsed rule unless the YAML names it). */
+  readonly lossyPolicy?: LossyPolicy;
 }
 
 export interface PassthroughAction {

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 
 import type { AuditStore, StoreOutcome } from '../audit/types';
 import type { Principal } from '../auth/types';
-import type { IdentityEngine } from '../identity/identity-engine';
+import type { PassthroughReason } from '../../dicom';
+import type { EmbedInstanceOutcome, IdentityEngine } from '../identity/identity-engine';
 import type { GatewayMetrics } from '../metrics';
 import type { OrthancClient } from '../orthanc/orthanc-client';
 import { matchRule } from '../rules/match-rule';
@@ -40,12 +41,28 @@ export type InstanceResult =
       readonly stored: true;
       readonly referenced: ReferencedInstance;
       readonly studyInstanceUid: string;
-      /** Text for the HTTP Warning header (embedding failed, original stored). */
+      /** Text for the HTTP Warning header (original stored without identity, syntax changed). */
       readonly warning?: string;
     }
   | { readonly stored: false; readonly failed: FailedInstance; readonly code: string };
 
 const DICOM_MEDIA_TYPES = new Set(['application/dicom', 'application/octet-stream']);
+
+/**
+ * Text for the HTTP Warning header: printable ASCII only (messages may name values read from the
+ * file, and a control character in a header value would fail the whole answer), bounded.
+ */
+function warningText(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 400 ? `${printable.slice(0, 397)}...` : printable;
+}
+
+/** The audit detail of an instance stored as sent by policy (docs/errors.md). */
+const PASSTHROUGH_DETAIL: Readonly<Record<PassthroughReason, string>> = Object.freeze({
+  'not-an-image': 'PASSTHROUGH_NOT_AN_IMAGE',
+  'lossy-compression': 'PASSTHROUGH_LOSSY',
+  'lossy-undecodable': 'PASSTHROUGH_LOSSY_UNDECODABLE',
+});
 
 export async function processInstance(
   part: MultipartPart,
@@ -184,16 +201,18 @@ async function processInstanceOrThrow(
   let sopInstanceUid = header.sopInstanceUid;
   let originalAttributes: readonly Readonly<Record<string, unknown>>[] | undefined;
   let warning: string | undefined;
+  let warningReason: number | undefined;
   let detail: string | undefined;
   if (action.type === 'embed') {
     const stopTimer = deps.metrics.embedSeconds.startTimer({ profile: action.profile });
-    const embedded = await deps.engine
+    const embedded: EmbedInstanceOutcome = await deps.engine
       .embed(part.bytes, {
         profile: action.profile,
         segmenter: action.segmenter,
         marginPx: action.marginPx,
         uidPolicy: action.uidPolicy,
         ...(action.identityFields === undefined ? {} : { identityFields: action.identityFields }),
+        ...(action.lossyPolicy === undefined ? {} : { lossyPolicy: action.lossyPolicy }),
       })
       .catch((error: unknown) => ({
         ok: false as const,
@@ -209,6 +228,27 @@ async function processInstanceOrThrow(
       keyId = embedded.keyId;
       sopInstanceUid = embedded.derivedSopInstanceUid ?? header.sopInstanceUid;
       originalAttributes = embedded.originalAttributes;
+      if (embedded.transferSyntaxUid !== header.transferSyntaxUid) {
+        // Big endian, deflated, or lossy input under lossyPolicy store-explicit-le (docs/formats.md).
+        warningReason = WarningReason.Coercion;
+        detail = 'STORED_AS_EXPLICIT_LE';
+        warning = [
+          `[${sopInstanceUid}] stored as transfer syntax [${embedded.transferSyntaxUid}], sent as [${header.transferSyntaxUid}]`,
+          ...embedded.warnings,
+        ].join('; ');
+      } else if (embedded.warnings.length > 0) {
+        warning = `[${sopInstanceUid}] ${embedded.warnings.join('; ')}`;
+      }
+    } else if (embedded.passthrough !== undefined) {
+      // Not a failure: a non-image or lossy pixels are stored as sent by policy (docs/formats.md),
+      // whatever onFailure says.
+      detail = PASSTHROUGH_DETAIL[embedded.passthrough];
+      warningReason = WarningReason.StoredWithoutIdentity;
+      warning = `[${header.sopInstanceUid}] original stored unchanged, identity not embedded [${embedded.passthrough}]: ${embedded.message}`;
+      log.info(
+        { code: detail, rule: match.ruleName, transferSyntaxUid: header.transferSyntaxUid },
+        'not embeddable by policy, storing the original',
+      );
     } else if (action.onFailure === 'reject') {
       return fail(embedded.code, embedded.failureReason, uids, {
         outcome: 'rejected',
@@ -219,7 +259,8 @@ async function processInstanceOrThrow(
     } else {
       outcome = 'stored-original';
       detail = embedded.code;
-      warning = `identity not embedded [${embedded.code}], original stored`;
+      warningReason = WarningReason.StoredWithoutIdentity;
+      warning = `[${header.sopInstanceUid}] identity not embedded [${embedded.code}], original stored`;
       log.warn(
         { code: embedded.code, rule: match.ruleName },
         'embedding failed, storing the original',
@@ -256,7 +297,9 @@ async function processInstanceOrThrow(
   const coerced =
     originalAttributes !== undefined && originalAttributes.length > 0
       ? { warningReason: WarningReason.Coercion, originalAttributes }
-      : {};
+      : warningReason === undefined
+        ? {}
+        : { warningReason };
   return {
     stored: true,
     studyInstanceUid: header.studyInstanceUid,
@@ -270,7 +313,7 @@ async function processInstanceOrThrow(
       ),
       ...coerced,
     },
-    ...(warning === undefined ? {} : { warning }),
+    ...(warning === undefined ? {} : { warning: warningText(warning) }),
   };
 }
 

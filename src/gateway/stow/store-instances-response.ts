@@ -20,10 +20,23 @@ export const FailureReason = Object.freeze({
   TransferSyntaxNotSupported: 0xc122,
 } as const);
 
-/** PS3.18 Table I.2-3 Warning Reasons (values of (0008,1196)). */
+/**
+ * Warning Reasons (values of (0008,1196), PS3.18 I.2.1; the C-STORE warnings of PS3.4 Table B.2-1),
+ * and one of the gateway's own: PS3.2 Annex J allows additional codes "to address the semantics of
+ * other issues", and none of the standard ones says that an instance was stored exactly as sent.
+ */
 export const WarningReason = Object.freeze({
-  /** Coercion of data elements. */
+  /**
+   * Coercion of data elements: attributes changed by uidPolicy derive, or the file's Transfer
+   * Syntax UID (0002,0010) changed (big endian, deflated or lossy input stored as Explicit VR LE).
+   */
   Coercion: 0xb000,
+  /**
+   * The gateway's own: stored byte for byte as sent, without the hidden identity (a non-image, lossy
+   * pixels under lossyPolicy passthrough, or embedding failed under onFailure store-original). The
+   * reason is in the HTTP Warning header and in the audit row's detail.
+   */
+  StoredWithoutIdentity: 0xb1e0,
 } as const);
 
 export interface ReferencedInstance {
