@@ -15,6 +15,7 @@ import sys
 import os
 
 import torch
+from torchvision.ops import poolers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train import SIZE, build_model, export  # noqa: E402
@@ -42,6 +43,21 @@ def enlarge_boxes(model, scale):
     heads.postprocess_detections = postprocess
 
 
+def merge_levels_by_gather(levels, unmerged_results):
+    """Same result as torchvision's _onnx_merge_levels without a ScatterElements over [n, C, h, w].
+
+    MultiScaleRoIAlign pools each RoI on its FPN level and merges the per-level results back into
+    RoI order. torchvision's export writes them with one ScatterElements per level into a zero tensor
+    of every RoI's features; onnxruntime's ScatterElements is element-wise and was the single most
+    expensive op of the graph (about a fifth of the run time). The per-level results in level order
+    are a permutation of the RoIs: gathering them with the inverse permutation gives the same tensor.
+    """
+    order = torch.cat([torch.where(levels == level)[0] for level in range(len(unmerged_results))])
+    stacked = torch.cat(unmerged_results, 0)
+    inverse = torch.zeros_like(order).scatter(0, order, torch.arange(order.size(0), dtype=order.dtype))
+    return stacked[inverse]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--weights', required=True)
@@ -50,11 +66,27 @@ def main():
     ap.add_argument('--fpn', type=int, default=64)
     ap.add_argument('--mask-res', type=int, default=56)
     ap.add_argument('--box-scale', type=float, default=1.15)
+    ap.add_argument('--scatter-merge', action='store_true',
+                    help="keep torchvision's ScatterElements merge of RoI levels (slower, same output)")
+    ap.add_argument('--rpn-pre-nms', type=int, default=None,
+                    help='RPN proposals per FPN level before NMS (training default: 200)')
+    ap.add_argument('--rpn-post-nms', type=int, default=None,
+                    help='RPN proposals kept after NMS for the box head (training default: 50)')
+    ap.add_argument('--detections', type=int, default=None,
+                    help='most instances returned (training default: 8)')
     args = ap.parse_args()
+    if not args.scatter_merge:
+        poolers._onnx_merge_levels = merge_levels_by_gather
     model = build_model(args.arch, args.fpn, args.mask_res)
     state = torch.load(args.weights, map_location='cpu')
     model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
     model.eval()
+    if args.rpn_pre_nms is not None:
+        model.rpn._pre_nms_top_n['testing'] = args.rpn_pre_nms
+    if args.rpn_post_nms is not None:
+        model.rpn._post_nms_top_n['testing'] = args.rpn_post_nms
+    if args.detections is not None:
+        model.roi_heads.detections_per_img = args.detections
     if args.box_scale != 1.0:
         enlarge_boxes(model, args.box_scale)
     export(model, args.out)

@@ -5,7 +5,7 @@
  */
 export const BODY_MODEL = {
   fileName: 'body-maskrcnn.onnx',
-  sha256: 'b5a8082e3510d2e48ad33f8ceff4bae9a21d767a4a086062f0b293149f744051',
+  sha256: '75ba5af4b64a88fbf530e77ac4d0162ff94a6e13fa756ae1ef2d2b915b838f0d',
   /** The model sees the whole frame stretched to inputSize x inputSize, one channel in [0, 1]. */
   inputSize: 256,
   inputName: 'image',
