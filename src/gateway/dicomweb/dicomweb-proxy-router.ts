@@ -2,7 +2,8 @@
  * WADO-RS and QIDO-RS (PS3.18 10.4, 10.6): every GET under /studies, /series and /instances goes to
  * Orthanc's DICOMweb plugin and streams back as it arrives (no whole study in memory). In textual
  * answers (DICOM JSON, XML, multipart of them) Orthanc's own base URL (RetrieveURL, BulkDataURI) is
- * replaced by the gateway's public one, so a viewer never talks to Orthanc directly.
+ * replaced by the gateway's public one, so a viewer never talks to Orthanc directly. An instance or
+ * frames Orthanc fails to transcode are decoded here (transcode-fallback.ts).
  */
 import { Router } from 'express';
 import type { Request, Response } from 'express';
@@ -12,6 +13,7 @@ import type { OrthancClient } from '../orthanc/orthanc-client';
 import type { GatewayMetrics } from '../metrics';
 import { sendError } from '../http-errors';
 import { replaceStream } from './replace-stream';
+import { acceptedTransferSyntax, retrieveTarget, transcodeFallback } from './transcode-fallback';
 
 export interface DicomWebProxyOptions {
   readonly upstream: OrthancClient;
@@ -58,7 +60,28 @@ export function dicomWebProxyRouter(options: DicomWebProxyOptions): Router {
       options.metrics.upstreamErrors.inc({ operation: 'dicomweb' });
       throw error;
     }
-    if (upstream.status >= 500) options.metrics.upstreamErrors.inc({ operation: 'dicomweb' });
+    if (upstream.status >= 500) {
+      const target = retrieveTarget(segments);
+      const syntax =
+        target === undefined
+          ? undefined
+          : acceptedTransferSyntax(headers.accept, target.frames !== undefined);
+      if (target !== undefined && syntax !== undefined && syntax !== '*') {
+        // Orthanc could not transcode (no JPEG 2000 decoder in 1.10): see transcode-fallback.ts.
+        upstream.body.resume();
+        const answer = await transcodeFallback(options.upstream, target, syntax);
+        if (answer === undefined) {
+          options.metrics.upstreamErrors.inc({ operation: 'dicomweb' });
+          sendError(res, 502, 'UPSTREAM_ERROR', `Orthanc answered HTTP ${upstream.status}`);
+        } else if (answer.status === 200) {
+          res.status(200).type(answer.contentType).send(answer.body);
+        } else {
+          sendError(res, answer.status, answer.code, answer.message);
+        }
+        return;
+      }
+      options.metrics.upstreamErrors.inc({ operation: 'dicomweb' });
+    }
     res.status(upstream.status);
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = upstream.headers[name];
