@@ -17,7 +17,7 @@ import type { Authenticator } from './auth/authenticator';
 import { principalOf } from './auth/middleware';
 import type { GatewayConfig } from './config';
 import { cors } from './cors';
-import { cachedRoleGuards } from './dicomweb/cached-role-guard';
+import { cachedRoleGuards } from './auth/cached-role-guard';
 import { dicomWebProxyRouter } from './dicomweb/dicomweb-proxy-router';
 import { healthRouter } from './health-router';
 import { errorMiddleware, sendError } from './http-errors';

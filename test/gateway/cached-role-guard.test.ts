@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../../src/gateway/auth/authenticator';
 import { principalOf } from '../../src/gateway/auth/middleware';
 import type { AuthResult, Role } from '../../src/gateway/auth/types';
-import { cachedRoleGuards } from '../../src/gateway/dicomweb/cached-role-guard';
+import { cachedRoleGuards } from '../../src/gateway/auth/cached-role-guard';
 
 /** An unsigned JWT-shaped token with the given exp (the fake authenticator does not verify it). */
 function token(expSec: number, sub = 'viewer-1'): string {

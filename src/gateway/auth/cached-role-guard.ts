@@ -9,9 +9,9 @@
 import type { RequestHandler } from 'express';
 import { decodeJwt } from 'jose';
 
-import type { Authenticator } from '../auth/authenticator';
-import { attachPrincipal, requireRole } from '../auth/middleware';
-import type { Principal, Role } from '../auth/types';
+import type { Authenticator } from './authenticator';
+import { attachPrincipal, requireRole } from './middleware';
+import type { Principal, Role } from './types';
 
 export interface VerifiedTokenCacheOptions {
   /** How long a verified credential is trusted without verifying it again. */
