@@ -221,8 +221,8 @@ decode identically in dcmtk (\`test/dicom/codecs.test.ts\`). Facts found on the 
   files byte-identical, and when asked on WADO-RS retrieve (Accept transfer-syntax Explicit VR Little
   Endian, whole instance or single frame) transcodes RLE, JPEG-LS and JPEG lossless to exactly the
   pixels we embedded (\`test/formats/orthanc-codecs.test.ts\`). It has no JPEG 2000 decoder: asked to
-  transcode a JPEG 2000 instance it answers 500, so the gateway must decode those itself when a client
-  asks for another syntax. Files without Patient/Study attributes are refused by Orthanc ("Inexistent tag").
+  transcode a JPEG 2000 instance it answers 500, so the gateway decodes those itself when a client
+  asks for Explicit VR Little Endian (see the gateway section below). Files without Patient/Study attributes are refused by Orthanc ("Inexistent tag").
 - Frames whose native size would exceed 512 MiB are refused before a codec allocates anything.
 - 1-bit (SEG) and 32-bit (RT Dose) pixel data are outside the codecs (\`CODEC_UNSUPPORTED_IMAGE\`).
 - Each compressed frame's own header (JPEG SOF/SOS, JPEG-LS SOF55, J2K SIZ/COD, RLE segment table) is
@@ -275,6 +275,58 @@ The codec entry points (\`src/dicom/codecs\`):
   (J2K YBR_RCT/ICT to RGB, JPEG YBR_FULL_422 to YBR_FULL), Planar Configuration (0), Lossy Image
   Compression ("01" for lossy sources) and stale group lengths / Extended Offset Table.
 - \`colourPolicy\` / \`carrierFrame\` / \`applyCarrier\`: the colour policy below.
+
+## The gateway: what STOW-RS and WADO-RS do with each outcome
+
+An \`embed\` rule (docs/rules.md) turns each outcome of the adapter into a stored instance, an answer
+(docs/api.md) and an audit row:
+
+| Adapter outcome | Stored in Orthanc | STOW-RS answer | Audit outcome, detail |
+| --- | --- | --- | --- |
+| \`image\`, written in the syntax it came in (native patched in place; lossless compressed re-encoded in the same syntax) | the embedded file | in ReferencedSOPSequence, no warning | \`embedded\` |
+| \`image\`, written as Explicit VR Little Endian (big endian or deflated input; lossy input under \`lossyPolicy: store-explicit-le\`) | the embedded file, Explicit VR Little Endian | Warning Reason \`0xB000\`; \`Warning\` header: \`[uid] stored as transfer syntax [1.2.840.10008.1.2.1], sent as [...]\` (and, for lossy input, the note \`Lossy Image Compression 01\`) | \`embedded\`, \`STORED_AS_EXPLICIT_LE\` |
+| \`passthrough\`: a non-image, lossy pixels under \`lossyPolicy: passthrough\` (default), lossy pixels not decodable here | the original, byte for byte | Warning Reason \`0xB1E0\`; \`Warning\` header: \`[uid] original stored unchanged, identity not embedded [reason]: ...\`. Also under \`onFailure: reject\`: this is the documented policy, not a failure | \`passthrough\`, \`PASSTHROUGH_NOT_AN_IMAGE\` / \`PASSTHROUGH_LOSSY\` / \`PASSTHROUGH_LOSSY_UNDECODABLE\` |
+| refused with a code (\`NO_BACKGROUND\`, \`PAYLOAD_TOO_LARGE\`, \`UNSUPPORTED_PHOTOMETRIC\`, ...) | \`onFailure: store-original\`: the original, byte for byte; \`onFailure: reject\`: nothing | \`store-original\`: Warning Reason \`0xB1E0\`, \`Warning\` header \`[uid] identity not embedded [CODE], original stored\`; \`reject\`: FailedSOPSequence with the code's Failure Reason (\`0x0110\` for most, docs/api.md) | \`stored-original\` or \`rejected\`, the code |
+| a part the gateway cannot read as DICOM (no preamble and no recognisable dataset, cut inside an element) | nothing | FailedSOPSequence, \`0xC000\` | \`failed\`, \`STOW_PART_*\` |
+
+\`0xB1E0\` is the gateway's own Warning Reason (PS3.2 Annex J allows codes beyond \`0xB000\`, \`0xB006\`,
+\`0xB007\`; none of those says "stored exactly as sent"). The answer is \`202\` when any instance
+carries a warning.
+
+\`test/formats/gateway-formats.test.ts\` sends every file of the corpus through the gateway (eight
+parts per request, fidelity profile, threshold segmenter, \`onFailure: store-original\`) to a real
+Orthanc and checks each answer: embedded files are read back from Orthanc by the identity route and
+match their header; files stored without identity are byte-identical in Orthanc and named in the
+\`Warning\` header with their reason; failed parts carry a Failure Reason. It prints the table per
+file; the totals at this commit:
+
+| Gateway outcome | Files |
+| --- | --- |
+| embedded, extracted exactly through the identity route | 37 |
+| embedded, stored as Explicit VR Little Endian (\`0xB000\`; big endian input) | 1 |
+| stored unchanged (\`0xB1E0\`), \`not-an-image\` | 68 |
+| stored unchanged (\`0xB1E0\`), \`lossy-compression\` | 25 |
+| stored unchanged (\`0xB1E0\`), embedding refused: \`NO_BACKGROUND\` 61, \`PAYLOAD_TOO_LARGE\` 30, \`UNSUPPORTED_BITS_ALLOCATED\` 13, \`UNSUPPORTED_PHOTOMETRIC\` 9, \`NOT_DICOM\` 3, \`UNSUPPORTED_PIXEL_FORMAT\` 2 | 118 |
+| failed \`0xC000\`: not DICOM (READMEs, NIfTI, gzip, manifests) or cut inside the header | 40 |
+| failed \`0x0110\` \`UPSTREAM_REFUSED\`: Orthanc refuses the file (\`emri_small_jpeg_2k_lossless_too_short.dcm\`, Pixel Data shorter than declared) | 1 |
+
+The gateway reads a few files the adapter calls \`NOT_DICOM\` (its header reader is more lenient):
+they are stored as sent with that code.
+
+**WADO-RS.** Retrieval is relayed from Orthanc. When a client asks for a transfer syntax
+(\`Accept: multipart/related; type="application/dicom"; transfer-syntax=...\`, or
+\`application/octet-stream\` for frames), Orthanc transcodes: RLE, JPEG-LS and JPEG lossless give
+exactly the embedded pixels. For JPEG 2000 Orthanc 1.10 (Debian) has no decoder and answers 500;
+the gateway then fetches the stored file and decodes it itself
+(\`src/gateway/dicomweb/transcode-fallback.ts\`, \`decodeToExplicitLittleEndian\`): an instance or
+frames asked as Explicit VR Little Endian, or with no transfer syntax (PS3.18 8.7.3.5.2 makes that
+the default), are answered from the gateway's decode; any other syntax is answered
+\`406 DICOMWEB_NOT_ACCEPTABLE\`, naming \`transfer-syntax=*\` (as stored) and Explicit VR Little Endian
+as what can be had. The fallback covers instance and frame retrieval (one instance in memory);
+a study or series retrieval that Orthanc fails to transcode keeps Orthanc's error. Tested: lossless
+RLE, JPEG lossless and JPEG 2000 CT and MR embedded through the gateway, retrieved as Explicit VR
+Little Endian (by Orthanc or by the gateway) and extracted exactly; the frames of a 16-frame MR come
+back embedded through \`.../frames/{n}\`, and a file made of frame 2 alone gives the identity back.
 
 ## Colour
 
