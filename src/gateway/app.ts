@@ -27,7 +27,7 @@ import { createMetrics } from './metrics';
 import type { GatewayMetrics } from './metrics';
 import type { OrthancClient } from './orthanc/orthanc-client';
 import type { RuleSet } from './rules/types';
-import { stowRouter } from './stow/stow-router';
+import { STOW_PATH, stowHandler } from './stow/stow-router';
 
 export interface AppDependencies {
   readonly config: GatewayConfig;
@@ -91,25 +91,20 @@ export function createApp(deps: AppDependencies): GatewayApp {
     });
     next();
   });
-  app.use(cors(config.http.cors));
+  // No layer at all where no origin is allowed (the default): every request would pass it.
+  if (config.http.cors.origins.length > 0) app.use(cors(config.http.cors));
 
   const auth = deps.authenticator;
-  app.use(
-    healthRouter({
-      upstreams: deps.orthanc,
-      engine: deps.engine,
-      metrics,
-      guardReady: auth.requireRole('modality', 'viewer', 'auditor', 'admin'),
-      guardMetrics: auth.requireRole('admin'),
-    }),
-  );
-
   // STOW/WADO/QIDO/identity: one verification per token and few seconds, not per instance.
   const guards = cachedRoleGuards(auth);
+  // The DICOMweb routes first (nearly every request), one layer per route family with its guard in
+  // front of its handler: a request walks three layers at most, none of them a router it does not
+  // use, and a guard matches exactly the paths its handler serves (trailing slash included).
   const dicomWeb = express.Router();
-  dicomWeb.post(/^\/studies(\/[^/]+)?$/, guards.requireRole('modality'));
-  dicomWeb.use(
-    stowRouter({
+  dicomWeb.post(
+    STOW_PATH,
+    guards.requireRole('modality'),
+    stowHandler({
       upstreams: deps.orthanc,
       defaultUpstream: config.defaultUpstream,
       rules: deps.rules,
@@ -124,8 +119,9 @@ export function createApp(deps: AppDependencies): GatewayApp {
       principal,
     }),
   );
-  dicomWeb.use(/^\/(identity\/extract|studies\/.*\/identity)$/, guards.requireRole('auditor'));
-  dicomWeb.use(
+  dicomWeb.all(
+    /^\/(identity\/extract|studies\/.+\/identity)\/?$/,
+    guards.requireRole('auditor'),
     identityRouter({
       upstream,
       engine: deps.engine,
@@ -136,9 +132,22 @@ export function createApp(deps: AppDependencies): GatewayApp {
       concurrency: 2,
     }),
   );
-  dicomWeb.get(/^\/(studies|series|instances)(\/.*)?$/, guards.requireRole('viewer'));
-  dicomWeb.use(dicomWebProxyRouter({ upstream, baseUrl, metrics }));
+  dicomWeb.get(
+    /^\/(studies|series|instances)(\/.*)?$/,
+    guards.requireRole('viewer'),
+    dicomWebProxyRouter({ upstream, baseUrl, metrics }),
+  );
   app.use(root === '' ? '/' : root, dicomWeb);
+
+  app.use(
+    healthRouter({
+      upstreams: deps.orthanc,
+      engine: deps.engine,
+      metrics,
+      guardReady: auth.requireRole('modality', 'viewer', 'auditor', 'admin'),
+      guardMetrics: auth.requireRole('admin'),
+    }),
+  );
   for (const router of deps.extraRouters ?? []) app.use(router);
 
   app.use((req, res) => {

@@ -40,6 +40,13 @@ const ROUTES: readonly Route[] = [
     roles: ['modality'],
     contentType: 'multipart/related; type="application/dicom"; boundary=x',
   },
+  // A trailing slash reaches the same handler, so it must meet the same guard.
+  {
+    method: 'POST',
+    path: `@/studies/${S}/`,
+    roles: ['modality'],
+    contentType: 'multipart/related; type="application/dicom"; boundary=x',
+  },
   { method: 'GET', path: '@/studies', roles: ['viewer'] },
   { method: 'GET', path: '@/series', roles: ['viewer'] },
   { method: 'GET', path: '@/instances', roles: ['viewer'] },
@@ -63,6 +70,13 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     path: `@/studies/${S}/series/${SE}/instances/${I}/identity`,
     roles: ['auditor'],
+  },
+  { method: 'GET', path: `@/studies/${S}/series/${SE}/identity/`, roles: ['auditor'] },
+  {
+    method: 'POST',
+    path: '@/identity/extract/',
+    roles: ['auditor'],
+    contentType: 'application/dicom',
   },
   {
     method: 'POST',

@@ -3,8 +3,7 @@
  * type="application/dicom"`. The body is read as a stream (chunked or not), each part processed as
  * soon as it is complete, `concurrency` parts at a time; the answer is the Store Instances Response.
  */
-import { Router } from 'express';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 import type { Principal } from '../auth/types';
 import { sendError } from '../http-errors';
@@ -26,11 +25,19 @@ export interface StowRouterOptions extends StowDependencies {
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
-export function stowRouter(options: StowRouterOptions): Router {
-  const router = Router();
+/**
+ * The paths of STOW-RS: /studies and /studies/{study}, with or without a trailing slash (as express
+ * matches its string paths), so that the route's guard and this handler see the same requests.
+ */
+export const STOW_PATH = /^\/studies(?:\/([^/]+))?\/?$/;
+
+/**
+ * The STOW-RS handler, for a POST route on STOW_PATH: a plain handler rather than a router of its
+ * own, so that a request walks one layer of express routing to reach it.
+ */
+export function stowHandler(options: StowRouterOptions): RequestHandler {
   const handler = async (req: Request, res: Response): Promise<void> => {
-    const studyParam = req.params.study;
-    const study = typeof studyParam === 'string' ? studyParam : undefined;
+    const study = studyOfPath(req.path);
     if (study !== undefined && (!UID.test(study) || study.length > 64)) {
       sendError(
         res,
@@ -156,8 +163,19 @@ export function stowRouter(options: StowRouterOptions): Router {
     }
     res.status(response.status).type('application/dicom+json').send(JSON.stringify(response.body));
   };
-  router.post(['/studies', '/studies/:study'], (req, res, next) => {
+  return (req, res, next) => {
     handler(req, res).catch(next);
-  });
-  return router;
+  };
+}
+
+/** The `{study}` of the path, URL-decoded (as express decodes its route parameters). */
+function studyOfPath(path: string): string | undefined {
+  const raw = STOW_PATH.exec(path)?.[1];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // Not valid percent-encoding: answered as a malformed UID.
+    return raw;
+  }
 }
