@@ -14,7 +14,7 @@ import type { ProfileName } from '../stego/profiles';
 import type { BlockMap, PixelFrame, SampleConstraints } from '../stego/types';
 import { StegoGatewayError } from '../stego/errors';
 import { robustMaxShift } from '../stego/robust-strength';
-import { analyseFrame, type FrameAnalysis } from './frame-context';
+import { analyseFrame, frameConstraints, type FrameAnalysis } from './frame-context';
 import { identityPayload, identityRecordOf } from './identity-payload';
 import { pipelineError } from './pipeline-error';
 import { blockMapAgreement, blockMapsEqual, intersectBlockMaps, maskNcc } from './stability';
@@ -278,10 +278,11 @@ async function stabilityRounds(
   let used = analysis.map;
   let best: (Round & { stego: PixelFrame }) | undefined;
   let rounds = 0;
+  const constraints = frameConstraints(image, options.constraints, analysis);
   for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
     const result = embedPayload(cover, used, payload, {
       profile,
-      constraints: options.constraints,
+      constraints,
       ...(keyRing === undefined ? {} : { keyRing }),
       ...(options.beta === undefined ? {} : { beta: options.beta }),
       ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),

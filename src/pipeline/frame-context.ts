@@ -1,13 +1,19 @@
 import { paddingMask, type DicomImage } from '../dicom';
 import type { SegmentationContext, Segmenter } from '../segmentation/segmenter';
 import { blockMapFromMask } from '../stego/block-map';
-import type { BlockMap, PixelFrame, SignificanceMask } from '../stego/types';
+import type { BlockMap, PixelFrame, SampleConstraints, SignificanceMask } from '../stego/types';
 import { pipelineError } from './pipeline-error';
 
 /** What segmentation and the block map see of one frame. */
 export interface FrameAnalysis {
   readonly mask: SignificanceMask;
   readonly map: BlockMap;
+  /**
+   * The stored values the segmenter cannot tell apart on this frame (Segmenter.insensitiveRange):
+   * when present, the map holds only blocks whose every sample lies in it, and an embedding that
+   * keeps them there cannot change the mask, so the stego frame gives this same map.
+   */
+  readonly insensitiveRange?: readonly [number, number];
 }
 
 export function segmentationContext(
@@ -60,7 +66,8 @@ export async function analyseFrame(
   marginPx: number,
 ): Promise<FrameAnalysis> {
   const padding = framePadding(image, frame);
-  const mask = await segmenter.segment(frame, segmentationContext(image, padding));
+  const context = segmentationContext(image, padding);
+  const mask = await segmenter.segment(frame, context);
   if (
     mask.rows !== frame.rows ||
     mask.columns !== frame.columns ||
@@ -71,9 +78,52 @@ export async function analyseFrame(
       `segmenter [${segmenter.name}] returned a ${mask.rows}x${mask.columns} mask for a ${frame.rows}x${frame.columns} frame`,
     );
   }
+  const insensitive = segmenter.insensitiveRange?.(frame, context);
+  const frozen =
+    insensitive === undefined ? padding : visibleOrPadding(frame, insensitive, padding);
   const map = blockMapFromMask(mask, {
     marginPx,
-    ...(padding === undefined ? {} : { frozen: padding }),
+    ...(frozen === undefined ? {} : { frozen }),
   });
-  return { mask, map };
+  return { mask, map, ...(insensitive === undefined ? {} : { insensitiveRange: insensitive }) };
+}
+
+/** 1 where a sample is padding or lies outside the segmenter's insensitive range. */
+function visibleOrPadding(
+  frame: PixelFrame,
+  [lo, hi]: readonly [number, number],
+  padding: Uint8Array | undefined,
+): Uint8Array {
+  const s = frame.samples;
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i] as number;
+    out[i] = v < lo || v > hi || (padding !== undefined && padding[i] !== 0) ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * The engine's constraints for a frame: the image's (stored range, padding values), and, where the
+ * segmenter gives an insensitive range, every value outside it (an embedded sample must stay where
+ * the segmenter cannot see it); on CT with declared padding also the values below
+ * CT_PADDING_BELOW_HU (a sample moved there would read as padding at extraction).
+ */
+export function frameConstraints(
+  image: DicomImage,
+  base: SampleConstraints,
+  analysis: FrameAnalysis,
+): SampleConstraints {
+  const forbidden: (readonly [number, number])[] = [...base.forbidden];
+  const range = analysis.insensitiveRange;
+  if (range !== undefined) {
+    if (range[0] > base.minValue) forbidden.push([base.minValue, range[0] - 1]);
+    if (range[1] < base.maxValue) forbidden.push([range[1] + 1, base.maxValue]);
+  }
+  if (image.modality === 'CT' && image.paddingRange !== undefined && image.rescaleSlope > 0) {
+    // Smallest stored value at or above the threshold: stored * slope + intercept >= -1500.
+    const first = Math.ceil((CT_PADDING_BELOW_HU - image.rescaleIntercept) / image.rescaleSlope);
+    if (first > base.minValue) forbidden.push([base.minValue, Math.min(first - 1, base.maxValue)]);
+  }
+  return { ...base, forbidden };
 }

@@ -6,7 +6,7 @@ import { StegoGatewayError } from '../stego/errors';
 import type { PixelFrame, SignificanceMask } from '../stego/types';
 import { BODY_MODEL } from './model-card';
 import { finishMask, pasteBack, refinementBand, unionProbability } from './postprocess';
-import { modelInput, normaliseFrame } from './preprocess';
+import { levelZeroRange, modelInput, normaliseFrame } from './preprocess';
 import type { SegmentationContext, Segmenter } from './segmenter';
 
 export interface OnnxSegmenterOptions {
@@ -135,6 +135,12 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
   return {
     name: 'onnx-maskrcnn',
     segment,
+    // The model and the edge refinement see only the 8-bit levels of normaliseFrame (padding read as
+    // 0): samples that stay at level 0 cannot move the mask.
+    insensitiveRange(frame, context) {
+      validateFrame(frame, context);
+      return levelZeroRange(frame, context, BODY_MODEL);
+    },
     async close() {
       if (closed) return;
       closed = true;

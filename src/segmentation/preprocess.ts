@@ -28,6 +28,45 @@ export function normaliseFrame(
   const n = samples.length;
   const out = new Uint8Array(n);
   const padding = context.padding;
+  const level = levelOf(intensityTransform(frame, context, options));
+  // Stored samples span at most 2^16 values in practice: a lookup table makes the per-pixel work one
+  // load (and keeps 8000 x 8000 frames fast).
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = samples[i] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (n > 0 && max - min < 1 << 20) {
+    const lut = new Uint8Array(max - min + 1);
+    for (let v = min; v <= max; v++) lut[v - min] = level(v);
+    for (let i = 0; i < n; i++) out[i] = lut[(samples[i] as number) - min] as number;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = level(samples[i] as number);
+  }
+  if (padding !== undefined) for (let i = 0; i < n; i++) if (padding[i] !== 0) out[i] = 0;
+  return out;
+}
+
+/**
+ * The linear map of stored samples onto 8-bit levels, `level = round(stored * a + b)` clipped to
+ * 0..255, with everything below `floor` read as 0.
+ */
+export interface IntensityTransform {
+  readonly a: number;
+  readonly b: number;
+  readonly floor: number;
+  readonly minStored: number;
+  readonly maxStored: number;
+}
+
+/** The frame's IntensityTransform: CT by its rescale and window, others by the frame's percentile. */
+export function intensityTransform(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  options: NormalisationOptions,
+): IntensityTransform {
   const invert = context.photometricInterpretation === 'MONOCHROME1';
   const maxStored = frame.signed ? 2 ** (frame.bitsStored - 1) - 1 : 2 ** frame.bitsStored - 1;
   const minStored = frame.signed ? -(2 ** (frame.bitsStored - 1)) : 0;
@@ -50,8 +89,8 @@ export function normaliseFrame(
     }
   } else {
     const p = percentileOfSamples(
-      samples,
-      padding,
+      frame.samples,
+      context.padding,
       options.percentile,
       invert,
       maxStored + minStored,
@@ -61,28 +100,51 @@ export function normaliseFrame(
     b = invert ? (maxStored + minStored) * scale : 0;
   }
   const floor = context.modality === 'CT' ? 0 : Math.round(255 * options.noiseFloor);
-  const level = (v: number): number => {
+  return { a, b, floor, minStored, maxStored };
+}
+
+function levelOf(t: IntensityTransform): (v: number) => number {
+  const { a, b, floor } = t;
+  return (v: number): number => {
     const y = Math.round(v * a + b);
     return y < floor || y <= 0 ? 0 : y >= 255 ? 255 : y;
   };
-  // Stored samples span at most 2^16 values in practice: a lookup table makes the per-pixel work one
-  // load (and keeps 8000 x 8000 frames fast).
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = samples[i] as number;
-    if (v < min) min = v;
-    if (v > max) max = v;
+}
+
+/**
+ * The stored values this frame's normalisation reads as level 0 (no signal): an interval, since the
+ * map is monotonic; undefined when the whole range reads 0 (a blank frame, whose percentile the
+ * embedding could move) or none of it does.
+ *
+ * Why it matters: a block whose samples all stay in this interval looks the same to the segmenter
+ * before and after embedding. On CT it is everything below the window (-600 HU: air and padding);
+ * on MR, what lies under the noise floor. The frame's percentile (MR) does not move either, since
+ * these values all lie below it (see models/README.md, Stability).
+ */
+export function levelZeroRange(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  options: NormalisationOptions,
+): readonly [number, number] | undefined {
+  const t = intensityTransform(frame, context, options);
+  const level = levelOf(t);
+  const { minStored, maxStored } = t;
+  if (t.a === 0) return undefined;
+  // Levels rise with the stored value (a > 0) or fall (a < 0, MONOCHROME1): level 0 is a prefix
+  // or a suffix of the stored range; find its end by bisection on the monotonic level.
+  const rising = t.a > 0;
+  const edge = rising ? minStored : maxStored;
+  if (level(edge) !== 0) return undefined;
+  const other = rising ? maxStored : minStored;
+  if (level(other) === 0) return undefined;
+  let zero = edge;
+  let nonZero = other;
+  while (Math.abs(nonZero - zero) > 1) {
+    const mid = Math.floor((zero + nonZero) / 2);
+    if (level(mid) === 0) zero = mid;
+    else nonZero = mid;
   }
-  if (n > 0 && max - min < 1 << 20) {
-    const lut = new Uint8Array(max - min + 1);
-    for (let v = min; v <= max; v++) lut[v - min] = level(v);
-    for (let i = 0; i < n; i++) out[i] = lut[(samples[i] as number) - min] as number;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = level(samples[i] as number);
-  }
-  if (padding !== undefined) for (let i = 0; i < n; i++) if (padding[i] !== 0) out[i] = 0;
-  return out;
+  return rising ? [minStored, zero] : [zero, maxStored];
 }
 
 /**

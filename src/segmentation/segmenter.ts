@@ -22,5 +22,15 @@ export type SegmenterName = (typeof SEGMENTER_NAMES)[number];
 export interface Segmenter {
   readonly name: SegmenterName;
   segment(frame: PixelFrame, context: SegmentationContext): Promise<SignificanceMask>;
+  /**
+   * The stored sample values this segmenter cannot tell apart on this frame (all read as "no
+   * signal"), as an inclusive interval; undefined when it gives no such promise. Changing samples of
+   * a region whose every sample stays in the interval leaves the mask exactly as it was: the
+   * pipeline embeds only there, so that the stego frame gives the cover's block map by construction.
+   */
+  insensitiveRange?(
+    frame: PixelFrame,
+    context: SegmentationContext,
+  ): readonly [number, number] | undefined;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   axisTaps,
+  levelZeroRange,
   modelInput,
   normaliseFrame,
   percentileOfSamples,
@@ -81,6 +82,56 @@ describe('normaliseFrame', () => {
     const out = normaliseFrame(frameOf(values), ctx, OPTIONS);
     expect(out[0]).toBe(0);
     expect(out[150]).toBe(255);
+  });
+});
+
+describe('levelZeroRange', () => {
+  // Every stored value in the range reads as level 0, the values beside it do not: the exact edge of
+  // what an embedding may change without the segmenter seeing it.
+  function expectEdge(frame: PixelFrame, context: SegmentationContext, side: 'low' | 'high'): void {
+    const range = levelZeroRange(frame, context, OPTIONS);
+    if (range === undefined) throw new Error('expected a range');
+    const [lo, hi] = range;
+    const levelOf = (v: number): number =>
+      normaliseFrame(
+        { ...frame, samples: Int32Array.from([...frame.samples, v]) },
+        context,
+        OPTIONS,
+      )[frame.samples.length] as number;
+    expect(levelOf(lo)).toBe(0);
+    expect(levelOf(hi)).toBe(0);
+    if (side === 'low') expect(levelOf(hi + 1)).toBeGreaterThan(0);
+    else expect(levelOf(lo - 1)).toBeGreaterThan(0);
+  }
+
+  it('CT: everything up to the window floor (-600 HU and half a level)', () => {
+    const frame = frameOf([0, 500, 1500, 3000]);
+    expect(levelZeroRange(frame, CT, OPTIONS)?.[0]).toBe(0);
+    // 255 * (HU + 600) / 1200 < 0.5: HU < -597.65, stored 426 (-598 HU) is the last.
+    expect(levelZeroRange(frame, CT, OPTIONS)?.[1]).toBe(426);
+    expectEdge(frame, CT, 'low');
+  });
+
+  it('CT, signed with another slope, and MONOCHROME1 (the range is a suffix)', () => {
+    const signed: SegmentationContext = { ...CT, rescaleSlope: 0.5, rescaleIntercept: 0 };
+    expectEdge(frameOf([-2000, 100, 900], 16, true), signed, 'low');
+    const inverted: SegmentationContext = { ...CT, photometricInterpretation: 'MONOCHROME1' };
+    const frame = frameOf([0, 1000, 4095]);
+    expect(levelZeroRange(frame, inverted, OPTIONS)?.[1]).toBe(4095);
+    expectEdge(frame, inverted, 'high');
+  });
+
+  it('MR: below the noise floor of the frame percentile', () => {
+    const mr: SegmentationContext = { ...CT, modality: 'MR' };
+    const frame = frameOf(Array.from({ length: 400 }, (_, i) => i * 10));
+    expectEdge(frame, mr, 'low');
+  });
+
+  it('gives no range for a blank frame or one that is all signal', () => {
+    const mr: SegmentationContext = { ...CT, modality: 'MR' };
+    expect(levelZeroRange(frameOf([0, 0, 0]), mr, OPTIONS)).toBeUndefined();
+    const bright: SegmentationContext = { ...CT, rescaleIntercept: 5000 };
+    expect(levelZeroRange(frameOf([0, 10]), bright, OPTIONS)).toBeUndefined();
   });
 });
 
