@@ -54,11 +54,47 @@ export function pasteBack(
  */
 function pasteBackDouble(prob: Float32Array, size: number): Uint8Array {
   const n = 2 * size;
-  const wide = new Float32Array(size * n);
+  const out = new Uint8Array(n * n);
+  // Each output pixel is a convex combination of the source pixels around its own (one row and one
+  // column either side): where all of those are below 0.5 it is 0, and is left so without computing
+  // it. span[y]: the source columns whose output in rows of source row y may reach 0.5.
+  const first = new Int32Array(size).fill(size);
+  const last = new Int32Array(size).fill(-1);
   for (let y = 0; y < size; y++) {
     const row = y * size;
-    const outRow = y * n;
     for (let x = 0; x < size; x++) {
+      if ((prob[row + x] as number) >= 0.5) {
+        if (first[y] === size) first[y] = x;
+        last[y] = x;
+      }
+    }
+  }
+  const spanFrom = new Int32Array(size);
+  const spanTo = new Int32Array(size);
+  for (let y = 0; y < size; y++) {
+    let from = size;
+    let to = -1;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(size - 1, y + 1); yy++) {
+      from = Math.min(from, first[yy] as number);
+      to = Math.max(to, last[yy] as number);
+    }
+    spanFrom[y] = Math.max(0, from - 1);
+    spanTo[y] = Math.min(size - 1, to + 1);
+  }
+  // The horizontal pass of row r feeds the output rows of source rows r-1..r+1: it runs over the
+  // union of their spans, so that the vertical pass reads only computed values.
+  const wide = new Float32Array(size * n);
+  for (let r = 0; r < size; r++) {
+    let from = size;
+    let to = -1;
+    for (let y = Math.max(0, r - 1); y <= Math.min(size - 1, r + 1); y++) {
+      if ((spanFrom[y] as number) > (spanTo[y] as number)) continue;
+      from = Math.min(from, spanFrom[y] as number);
+      to = Math.max(to, spanTo[y] as number);
+    }
+    const row = r * size;
+    const outRow = r * n;
+    for (let x = from; x <= to; x++) {
       const c = prob[row + x] as number;
       const left = prob[row + Math.max(0, x - 1)] as number;
       const right = prob[row + Math.min(size - 1, x + 1)] as number;
@@ -66,14 +102,16 @@ function pasteBackDouble(prob: Float32Array, size: number): Uint8Array {
       wide[outRow + 2 * x + 1] = 0.75 * c + 0.25 * right;
     }
   }
-  const out = new Uint8Array(n * n);
   for (let y = 0; y < size; y++) {
+    const from = spanFrom[y] as number;
+    const to = spanTo[y] as number;
+    if (from > to) continue;
     const c = y * n;
     const up = Math.max(0, y - 1) * n;
     const down = Math.min(size - 1, y + 1) * n;
     const even = 2 * y * n;
     const odd = even + n;
-    for (let x = 0; x < n; x++) {
+    for (let x = 2 * from; x <= 2 * to + 1; x++) {
       const v = wide[c + x] as number;
       out[even + x] = 0.75 * v + 0.25 * (wide[up + x] as number) >= 0.5 ? 1 : 0;
       out[odd + x] = 0.75 * v + 0.25 * (wide[down + x] as number) >= 0.5 ? 1 : 0;

@@ -41,10 +41,15 @@ export function normaliseFrame(
   if (n > 0 && max - min < 1 << 20) {
     const lut = new Uint8Array(max - min + 1);
     for (let v = min; v <= max; v++) lut[v - min] = level(v);
-    for (let i = 0; i < n; i++) out[i] = lut[(samples[i] as number) - min] as number;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = level(samples[i] as number);
+    if (padding === undefined) {
+      for (let i = 0; i < n; i++) out[i] = lut[(samples[i] as number) - min] as number;
+    } else {
+      for (let i = 0; i < n; i++)
+        out[i] = padding[i] !== 0 ? 0 : (lut[(samples[i] as number) - min] as number);
+    }
+    return out;
   }
+  for (let i = 0; i < n; i++) out[i] = level(samples[i] as number);
   if (padding !== undefined) for (let i = 0; i < n; i++) if (padding[i] !== 0) out[i] = 0;
   return out;
 }

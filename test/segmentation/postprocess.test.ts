@@ -81,6 +81,47 @@ describe('pasteBack 2x fast path', () => {
     }
     expect(differ).toBeLessThan(5);
   });
+
+  it('skips only what is 0: equals the full two-pass computation on sparse maps', () => {
+    // The full computation, every pixel (the fast path leaves out rows and columns that are all 0).
+    const full = (prob: Float32Array, size: number): Uint8Array => {
+      const n = 2 * size;
+      const wide = new Float32Array(size * n);
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          const c = prob[y * size + x] as number;
+          wide[y * n + 2 * x] = 0.75 * c + 0.25 * (prob[y * size + Math.max(0, x - 1)] as number);
+          wide[y * n + 2 * x + 1] =
+            0.75 * c + 0.25 * (prob[y * size + Math.min(size - 1, x + 1)] as number);
+        }
+      const out = new Uint8Array(n * n);
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < n; x++) {
+          const v = wide[y * n + x] as number;
+          const up = wide[Math.max(0, y - 1) * n + x] as number;
+          const down = wide[Math.min(size - 1, y + 1) * n + x] as number;
+          out[2 * y * n + x] = 0.75 * v + 0.25 * up >= 0.5 ? 1 : 0;
+          out[(2 * y + 1) * n + x] = 0.75 * v + 0.25 * down >= 0.5 ? 1 : 0;
+        }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(fc.tuple(fc.nat(23), fc.nat(23), fc.double({ min: 0.5, max: 1, noNaN: true })), {
+          maxLength: 6,
+        }),
+        fc.double({ min: 0, max: 0.499, noNaN: true }),
+        (size, peaks, floor) => {
+          // Background just under 0.5 around a few peaks: the case where a skipped neighbour matters.
+          const prob = new Float32Array(size * size).fill(floor);
+          for (const [x, y, v] of peaks) if (x < size && y < size) prob[y * size + x] = v;
+          expect(pasteBack(prob, size, 2 * size, 2 * size)).toEqual(full(prob, size));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
 });
 
 describe('fillHoles', () => {
