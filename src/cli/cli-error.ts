@@ -2,9 +2,17 @@ import { StegoGatewayError } from '../stego/errors';
 
 /**
  * Exit codes of the command line (issue 2): 0 ok, 2 no payload found, 3 wrong key, 4 unsupported
- * input (anything about the input file or payload that we refuse), 1 anything else.
+ * input (anything about the input file or payload that we refuse), 5 a batch in which some file
+ * failed (each file's outcome is its own NDJSON line), 1 anything else.
  */
-export const EXIT = { OK: 0, OTHER: 1, NO_PAYLOAD: 2, WRONG_KEY: 3, UNSUPPORTED_INPUT: 4 } as const;
+export const EXIT = {
+  OK: 0,
+  OTHER: 1,
+  NO_PAYLOAD: 2,
+  WRONG_KEY: 3,
+  UNSUPPORTED_INPUT: 4,
+  SOME_FAILED: 5,
+} as const;
 
 const EXIT_BY_CODE: Readonly<Record<string, number>> = {
   NO_PAYLOAD: EXIT.NO_PAYLOAD,
@@ -22,6 +30,7 @@ const EXIT_BY_CODE: Readonly<Record<string, number>> = {
   PAYLOAD_TOO_LARGE: EXIT.UNSUPPORTED_INPUT,
   EMBEDDING_UNSTABLE: EXIT.UNSUPPORTED_INPUT,
   NOT_IDENTITY: EXIT.UNSUPPORTED_INPUT,
+  SOME_FILES_FAILED: EXIT.SOME_FAILED,
 };
 
 export function exitCodeFor(code: string): number {

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import type { LossyPolicy } from '../../dicom';
 import { embedIdentity } from '../../pipeline';
-import type { SegmenterName } from '../../segmentation/segmenter';
 import { DEFAULT_MARGIN_PX } from '../../stego/block-map';
-import type { ProfileName } from '../../stego/profiles';
 import { cliError } from '../cli-error';
 import {
   keyRingFor,
@@ -17,16 +16,8 @@ import {
   withSegmenter,
   writeFileAtomic,
 } from '../cli-io';
-
-interface EmbedOptions {
-  readonly key?: string;
-  readonly profile: ProfileName;
-  readonly payloadFile?: string;
-  readonly margin: number;
-  readonly segmenter?: SegmenterName;
-  readonly beta?: number;
-  readonly fields?: string[];
-}
+import { runEmbedBatch } from './embed-batch';
+import { embedSettings, type EmbedOptions } from './embed-options';
 
 export async function runEmbed(
   input: string,
@@ -41,25 +32,30 @@ export async function runEmbed(
   const payload =
     options.payloadFile === undefined ? undefined : await readInputFile(options.payloadFile);
   const result = await withSegmenter(options.segmenter, (segmenter) =>
-    embedIdentity(bytes, {
-      profile: options.profile,
-      segmenter,
-      marginPx: options.margin,
-      ...(keyRing === undefined ? {} : { keyRing }),
-      ...(payload === undefined ? {} : { payload }),
-      ...(options.beta === undefined ? {} : { beta: options.beta }),
-      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
-    }),
+    embedIdentity(bytes, embedSettings(options, segmenter, keyRing, payload)),
   );
   await writeFileAtomic(output, result.bytes);
   printJson({ output, ...result.report });
 }
 
+function parseLossyPolicy(value: string): LossyPolicy {
+  if (value !== 'passthrough' && value !== 'store-explicit-le') {
+    throw new InvalidArgumentError('expected passthrough or store-explicit-le');
+  }
+  return value;
+}
+
 export function embedCommand(): Command {
   return new Command('embed')
-    .description('hide the identity record (or a payload) in the background of a DICOM image')
-    .argument('<in>', 'input DICOM file (never modified)')
-    .argument('<out>', 'output DICOM file')
+    .description(
+      'hide the identity record (or a payload) in the background of a DICOM image; with --out-dir, ' +
+        'of many files and folders in one run, one JSON line per file',
+    )
+    .usage('[options] <in> <out>\n       stego-gateway embed [options] --out-dir <dir> <in...>')
+    .argument(
+      '<paths...>',
+      'input DICOM file (never modified) and output file; with --out-dir: input files and folders',
+    )
     .option('--key <keyfile>', 'key ring file (required by fidelity and robust)')
     .option('--profile <name>', 'paper | fidelity | robust', parseProfile, 'fidelity')
     .option('--payload-file <file>', 'embed these bytes instead of the identity record')
@@ -76,7 +72,26 @@ export function embedCommand(): Command {
       'identity record fields (default: the standard list)',
       parseFieldList,
     )
-    .action(async (input: string, output: string, options: EmbedOptions) =>
-      runEmbed(input, output, options),
-    );
+    .option(
+      '--out-dir <dir>',
+      'batch: write each input to <dir>/<its path below the folder given, or its name>; ' +
+        'non-images and lossy images are copied byte-identical ("passthrough")',
+    )
+    .option(
+      '--lossy-policy <policy>',
+      'lossy input: passthrough (default; refused without --out-dir) | store-explicit-le ' +
+        '(embedded, stored as Explicit VR Little Endian)',
+      parseLossyPolicy,
+    )
+    .action(async (paths: string[], options: EmbedOptions) => {
+      if (options.outDir !== undefined) return runEmbedBatch(paths, options.outDir, options);
+      const [input, output, ...rest] = paths;
+      if (input === undefined || output === undefined || rest.length > 0) {
+        throw cliError(
+          'USAGE',
+          'expected <in> <out>, or --out-dir <dir> followed by input files and folders',
+        );
+      }
+      return runEmbed(input, output, options);
+    });
 }

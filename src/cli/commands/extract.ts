@@ -1,29 +1,19 @@
 import { Command } from 'commander';
 import { extractIdentity, type ExtractFailure, type HiddenIdentity } from '../../pipeline';
-import type { SegmenterName } from '../../segmentation/segmenter';
+import type { Segmenter } from '../../segmentation/segmenter';
+import type { KeyRing } from '../../stego/key-ring';
 import { DEFAULT_MARGIN_PX } from '../../stego/block-map';
-import type { ProfileName } from '../../stego/profiles';
 import { cliError } from '../cli-error';
 import {
-  keyRingFor,
   parseFieldList,
   parseNonNegativeInteger,
   parsePositiveNumber,
   parseProfile,
   parseSegmenterName,
-  printJson,
-  readInputFile,
-  withSegmenter,
 } from '../cli-io';
+import { runReading, type ReadOptions } from './read-batch';
 
-export interface ReadOptions {
-  readonly key?: string;
-  readonly profile?: ProfileName;
-  readonly margin: number;
-  readonly segmenter?: SegmenterName;
-  readonly beta?: number;
-  readonly fields?: string[];
-}
+export type { ReadOptions } from './read-batch';
 
 /** The error for an extraction that found nothing usable (exit 2 or 3). */
 export function extractionError(reason: ExtractFailure, message: string): Error {
@@ -66,23 +56,24 @@ function identityJson(identity: HiddenIdentity, payload: Uint8Array): Record<str
   }
 }
 
-export async function runExtract(input: string, options: ReadOptions): Promise<void> {
-  const keyRing =
-    options.key === undefined ? undefined : await keyRingFor(options.key, options.profile);
-  const bytes = await readInputFile(input);
-  const result = await withSegmenter(options.segmenter, (segmenter) =>
-    extractIdentity(bytes, {
-      segmenter,
-      marginPx: options.margin,
-      ...(keyRing === undefined ? {} : { keyRing }),
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-      ...(options.beta === undefined ? {} : { beta: options.beta }),
-      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
-    }),
-  );
+/** The extraction of one file as the JSON the command prints; throws a coded error. */
+export async function extractJson(
+  bytes: Uint8Array,
+  segmenter: Segmenter,
+  keyRing: KeyRing | undefined,
+  options: ReadOptions,
+): Promise<Record<string, unknown>> {
+  const result = await extractIdentity(bytes, {
+    segmenter,
+    marginPx: options.margin,
+    ...(keyRing === undefined ? {} : { keyRing }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.beta === undefined ? {} : { beta: options.beta }),
+    ...(options.fields === undefined ? {} : { identityFields: options.fields }),
+  });
   if (!result.ok) throw extractionError(result.reason, result.message);
   const first = result.frames.find((f) => f.ok);
-  printJson({
+  return {
     profile: result.profile,
     keyId: result.keyId,
     payloadBytes: result.payload.length,
@@ -92,14 +83,17 @@ export async function runExtract(input: string, options: ReadOptions): Promise<v
     correctedSymbols: first?.ok === true ? first.correctedSymbols : 0,
     ...(first?.ok === true && first.qrNcc !== undefined ? { qrNcc: first.qrNcc } : {}),
     identity: identityJson(result.identity, result.payload),
-  });
+  };
 }
 
 /** The options shared by extract and verify. */
 export function readingCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .argument('<in>', 'DICOM file with a hidden payload')
+    .argument(
+      '<in...>',
+      'DICOM file with a hidden payload; several files or folders: one JSON line per file',
+    )
     .option('--key <keyfile>', 'key ring file (every key is tried)')
     .option(
       '--profile <name>',
@@ -114,12 +108,15 @@ export function readingCommand(name: string, description: string): Command {
     )
     .option('--segmenter <name>', 'onnx-maskrcnn (default) | threshold', parseSegmenterName)
     .option('--beta <beta>', "paper profile: the quantiser's beta", parsePositiveNumber)
-    .option('--fields <keywords>', 'robust: the identity fields the digest covers', parseFieldList);
+    .option('--fields <keywords>', 'robust: the identity fields the digest covers', parseFieldList)
+    .option('--ndjson', 'one JSON line per file even for a single file');
 }
 
 export function extractCommand(): Command {
   return readingCommand(
     'extract',
     'print the hidden identity record (or the payload, base64)',
-  ).action(async (input: string, options: ReadOptions) => runExtract(input, options));
+  ).action(async (inputs: string[], options: ReadOptions) =>
+    runReading(inputs, options, 'extracted', extractJson),
+  );
 }

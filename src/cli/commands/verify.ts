@@ -1,29 +1,32 @@
 import { Command } from 'commander';
 import { verifyIdentity } from '../../pipeline';
+import type { Segmenter } from '../../segmentation/segmenter';
+import type { KeyRing } from '../../stego/key-ring';
 import { cliError } from '../cli-error';
-import { keyRingFor, printJson, readInputFile, withSegmenter } from '../cli-io';
 import { extractionError, readingCommand, type ReadOptions } from './extract';
+import { runReading } from './read-batch';
 
-export async function runVerify(input: string, options: ReadOptions): Promise<void> {
-  const keyRing =
-    options.key === undefined ? undefined : await keyRingFor(options.key, options.profile);
-  const bytes = await readInputFile(input);
-  const result = await withSegmenter(options.segmenter, (segmenter) =>
-    verifyIdentity(bytes, {
-      segmenter,
-      marginPx: options.margin,
-      ...(keyRing === undefined ? {} : { keyRing }),
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-      ...(options.beta === undefined ? {} : { beta: options.beta }),
-      ...(options.fields === undefined ? {} : { identityFields: options.fields }),
-    }),
-  );
+/** The verification of one file as the JSON the command prints; throws a coded error. */
+export async function verifyJson(
+  bytes: Uint8Array,
+  segmenter: Segmenter,
+  keyRing: KeyRing | undefined,
+  options: ReadOptions,
+): Promise<Record<string, unknown>> {
+  const result = await verifyIdentity(bytes, {
+    segmenter,
+    marginPx: options.margin,
+    ...(keyRing === undefined ? {} : { keyRing }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.beta === undefined ? {} : { beta: options.beta }),
+    ...(options.fields === undefined ? {} : { identityFields: options.fields }),
+  });
   if (!result.ok) {
     if (result.reason === 'not-identity') throw cliError('NOT_IDENTITY', result.message);
     throw extractionError(result.reason, result.message);
   }
   // Field names and agreement only: the values are patient data (extract prints them on request).
-  printJson({
+  return {
     profile: result.profile,
     keyId: result.keyId,
     agrees: result.agrees,
@@ -35,12 +38,14 @@ export async function runVerify(input: string, options: ReadOptions): Promise<vo
     ...(result.digestMatches === undefined ? {} : { digestMatches: result.digestMatches }),
     ...(result.embeddedAt === undefined ? {} : { embeddedAt: result.embeddedAt }),
     framesAgree: result.framesAgree,
-  });
+  };
 }
 
 export function verifyCommand(): Command {
   return readingCommand(
     'verify',
     'check, field by field, that the hidden identity matches the header',
-  ).action(async (input: string, options: ReadOptions) => runVerify(input, options));
+  ).action(async (inputs: string[], options: ReadOptions) =>
+    runReading(inputs, options, 'verified', verifyJson),
+  );
 }
