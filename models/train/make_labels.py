@@ -7,7 +7,9 @@ Classical pipeline (there are no label masks in the shared data):
       largest that are not couch-shaped (thin, wide, below the body); fill holes (lungs, bowel gas);
       closing (disk 2) smooths the outline.
   MR: Gaussian smoothing (sigma 1), Otsu threshold on the non-zero pixels (x0.5: the outline of the body
-      is darker than its inside in PD and T2), opening, components >= 3% of the largest, hole filling.
+      is darker than its inside in PD and T2), opening, components >= 3% of the largest, hole filling;
+      where the frame's border is quiet background, the threshold is at most 6% of the 99.5th
+      percentile (sigma 2), so that dim partial-volume tissue at the edge of the body is body too.
 Reformats: each CT series (sorted by Image Position Patient z) and the brain MR volume is stacked and
 resampled to isotropic pixels; coronal and sagittal slices through the body (image and label) become
 more samples. Labels of reformats are the reformatted axial labels, so they inherit their care.
@@ -97,6 +99,20 @@ def label_mr(a):
     if nz.size == 0:
         return np.zeros(a.shape, bool)
     t = filters.threshold_otsu(nz) * 0.5
+    # A slice through the edge of the body (the first and last coronal slices of the mouse) is mostly
+    # dim partial-volume tissue around a few bright organs: Otsu splits bright from dim and the label
+    # kept only the organs (checked on overlays). Where the frame's border is quiet background (its
+    # 99th percentile, smoothed, under 2% of the frame's 99.5th percentile: zero-filled or faint
+    # noise, not tissue as in a head that fills the frame), the threshold is at most 6% of that
+    # percentile, which takes in the dim tissue and stays above the noise.
+    smooth = filters.gaussian(a, 2, preserve_range=True)
+    h, w = smooth.shape
+    b = max(4, min(h, w) // 16)
+    border = np.concatenate([smooth[:b].ravel(), smooth[-b:].ravel(), smooth[:, :b].ravel(), smooth[:, -b:].ravel()])
+    p995 = float(np.percentile(a, 99.5))
+    if p995 > 0 and np.percentile(border, 99) < 0.02 * p995 and t > 0.06 * p995:
+        t = 0.06 * p995
+        s = smooth
     body = s > t
     body = morphology.binary_opening(body, morphology.disk(2))
     body = keep_components(body, drop_couch=False)

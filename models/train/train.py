@@ -326,6 +326,8 @@ def main():
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--name', default='model')
+    ap.add_argument('--init', default='', help='start from these weights (a state_dict .pt) to fine-tune')
+    ap.add_argument('--warmup', type=int, default=200, help='linear learning-rate warm-up iterations')
     args = ap.parse_args()
     assert args.iters > 0 or args.minutes > 0, 'give --iters or --minutes'
     os.makedirs(args.out, exist_ok=True)
@@ -337,7 +339,11 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    model = build_model(args.arch, args.fpn, args.mask_res).to(args.device)
+    model = build_model(args.arch, args.fpn, args.mask_res)
+    if args.init:
+        state = torch.load(args.init, map_location='cpu')
+        model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
+    model = model.to(args.device)
     n_params = sum(p.numel() for p in model.parameters())
     log = open(os.path.join(args.out, f'{args.name}.log'), 'w')
 
@@ -355,7 +361,7 @@ def main():
     ) if args.workers > 0 else torch.utils.data.DataLoader(ds, batch_size=args.batch, collate_fn=collate)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
-    warm = 200
+    warm = args.warmup
     t0 = time.time()
     it = 0
     model.train()
