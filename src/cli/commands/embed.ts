@@ -83,6 +83,15 @@ export function embedCommand(): Command {
         '(embedded, stored as Explicit VR Little Endian)',
       parseLossyPolicy,
     )
+    .addHelpText(
+      'after',
+      `
+With --out-dir, one JSON line per file on stdout, as each is done:
+  {"file", "outcome": "embedded", "output", "transferSyntaxUid", "warnings"?, ...}
+  {"file", "outcome": "passthrough", "code", "reason", "message", "output"}  (byte-identical copy)
+  {"file", "outcome": "failed", "code", "message"}                          (nothing written)
+Exit 0 when every file was embedded or passed through, 5 (SOME_FILES_FAILED) otherwise.`,
+    )
     .action(async (paths: string[], options: EmbedOptions) => {
       if (options.outDir !== undefined) return runEmbedBatch(paths, options.outDir, options);
       const [input, output, ...rest] = paths;
