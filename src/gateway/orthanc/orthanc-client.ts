@@ -69,6 +69,8 @@ export interface UpstreamResponse {
 /** How long an idle connection to Orthanc is kept: well within Orthanc's own 1 s keep-alive. */
 const IDLE_SOCKET_MS = 500;
 
+const keepAliveSockets = new WeakSet<Socket>();
+
 /**
  * Orthanc 1.10 answers `Keep-Alive: timeout=1`; Node's agent subtracts a 1 s safety margin from
  * that and then never reuses the connection, so every request would open a new TCP connection
@@ -77,7 +79,12 @@ const IDLE_SOCKET_MS = 500;
  */
 function keepOrthancSocketAlive(socket: Duplex): boolean {
   if (socket instanceof Socket) {
-    socket.setKeepAlive(true, IDLE_SOCKET_MS);
+    // TCP keep-alive once per connection: Node's default sets it (two setsockopt calls) each time
+    // the socket goes back to the pool, i.e. once per request.
+    if (!keepAliveSockets.has(socket)) {
+      socket.setKeepAlive(true, IDLE_SOCKET_MS);
+      keepAliveSockets.add(socket);
+    }
     socket.unref();
     socket.setTimeout(IDLE_SOCKET_MS);
   }
@@ -277,13 +284,7 @@ export class OrthancClient {
     const headers: Record<string, string> = { Accept: '*/*' };
     if (contentType !== undefined) headers['Content-Type'] = contentType;
     const { response } = await this.request(method, path, headers, body);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-    } catch (cause) {
-      throw unavailable(cause);
-    }
-    return { status: response.statusCode ?? 502, body: Buffer.concat(chunks) };
+    return { status: response.statusCode ?? 502, body: await readAll(response) };
   }
 
   private request(
@@ -333,6 +334,25 @@ export class OrthancClient {
       );
     });
   }
+}
+
+/**
+ * The whole body of an answer. Listeners rather than `for await`: the async iterator costs a
+ * promise and an iterator result per chunk and a few closures per call, on every instance stored.
+ */
+function readAll(response: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => {
+      resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks));
+    });
+    response.once('error', (cause) => reject(unavailable(cause)));
+    // Orthanc closed the connection before the end of its answer.
+    response.once('close', () => {
+      if (!response.readableEnded) reject(unavailable(new Error('the answer was cut off')));
+    });
+  });
 }
 
 function safeJson(body: Buffer): unknown {

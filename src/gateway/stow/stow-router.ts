@@ -161,7 +161,12 @@ export function stowHandler(options: StowRouterOptions): RequestHandler {
           .map((w) => `299 stego-gateway "${w.replace(/["\\]/g, '')}"`),
       );
     }
-    res.status(response.status).type('application/dicom+json').send(JSON.stringify(response.body));
+    // The headers express's type() and send() would set, without their MIME lookup and parsing.
+    const body = JSON.stringify(response.body);
+    res.statusCode = response.status;
+    res.setHeader('Content-Type', 'application/dicom+json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
   };
   return (req, res, next) => {
     handler(req, res).catch(next);
