@@ -2,7 +2,8 @@
  * Runs every file of ../shared/data/formats through the adapter (openDicomImage, writeDicomImage) and
  * the pipeline's pieces in-process (test/formats/format-outcome.ts: fidelity profile, threshold
  * segmenter, a generated key ring), extracting from the written bytes; lossy files again under
- * lossyPolicy 'store-explicit-le'. Prints a markdown table of the outcomes beside the policy.
+ * lossyPolicy 'store-explicit-le'. Prints a markdown table of the outcomes beside the policy, and the
+ * totals of the same corpus through the real command line (`embed --out-dir`, then `extract`).
  *
  *   npx tsx scripts/formats-survey.ts                 # print the tables
  *   npx tsx scripts/formats-survey.ts --write docs/formats.md
@@ -18,6 +19,7 @@ import {
 } from '../src/dicom/codecs';
 import { decodeHeader, headerNumber, headerString, type HeaderDataset } from '../src/dicom/header';
 import { hasPart10Prefix, TAG, walkPart10 } from '../src/dicom/tag-walker';
+import { cliTotalsTable, makeWorkDir, runFormatsThroughCli } from '../test/formats/cli-batch';
 import { formatOutcome, type FormatOutcome } from '../test/formats/format-outcome';
 
 const FORMATS_DIR = path.resolve(__dirname, '../../shared/data/formats');
@@ -328,6 +330,31 @@ RLE, JPEG lossless and JPEG 2000 CT and MR embedded through the gateway, retriev
 Little Endian (by Orthanc or by the gateway) and extracted exactly; the frames of a 16-frame MR come
 back embedded through \`.../frames/{n}\`, and a file made of frame 2 alone gives the identity back.
 
+## The command line: what \`embed --out-dir\` does with each outcome
+
+\`stego-gateway embed --out-dir DIR FILE|FOLDER...\` embeds many files in one process (one segmenter
+session, one key ring), writes \`DIR/<path below the folder given>\`, and prints one JSON line per file:
+
+| Adapter outcome | Written to DIR | Line on stdout |
+| --- | --- | --- |
+| \`image\` | the embedded file, in the syntax it came in or as Explicit VR Little Endian (as in the gateway) | \`"outcome": "embedded"\`, \`transferSyntaxUid\`, \`warnings\` |
+| \`passthrough\` (non-image, lossy pixels under the default \`--lossy-policy passthrough\`) | a byte-identical copy | \`"outcome": "passthrough"\`, \`code\` (\`NOT_AN_IMAGE\` / \`UNSUPPORTED_TRANSFER_SYNTAX\`) and \`reason\` |
+| refused with a code, or not readable | nothing | \`"outcome": "failed"\` and the code |
+
+The exit code is 0 when no file failed and 5 (\`SOME_FILES_FAILED\`) otherwise; \`extract\` and \`verify\`
+take several files or folders the same way. \`test/formats/cli-formats.test.ts\` runs the real command
+line over the corpus (fidelity profile, threshold segmenter): one \`embed --out-dir\` over the folder,
+then one \`extract\` over the embedded outputs, comparing each record with the one read from the
+input's header; passthrough copies are checked byte-identical, failures for a specific code. The
+totals at this commit (this script runs the same two commands):
+
+__CLI_TOTALS__
+
+They differ from the gateway's where the gateway cannot store a file at all: a part without SOP Class,
+SOP Instance or Study Instance UID (the DICOMDIRs and a few test files) is answered \`0xC000\` by the
+gateway, while the command line, which stores nothing, embeds or copies it; and the gateway's header
+reader accepts a few files the adapter calls \`NOT_DICOM\`.
+
 ## Colour
 
 The engine embeds in one plane of integer samples; for colour that plane is a carrier
@@ -371,6 +398,16 @@ for a sealed identity record. The last column runs lossy files again under \`los
 __SURVEY__
 `;
 
+/** The totals of the corpus through the real command line (test/formats/cli-batch.ts). */
+async function cliTotals(): Promise<string> {
+  const workDir = makeWorkDir();
+  try {
+    return cliTotalsTable((await runFormatsThroughCli(workDir)).files);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const write = process.argv.indexOf('--write');
   const { table, counts } = await surveyTable();
@@ -378,10 +415,9 @@ async function main(): Promise<void> {
     .sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `- ${k}: ${n}`)
     .join('\n');
-  const doc = INTRO.replace('__CAPABILITIES__', capabilityTable()).replace(
-    '__SURVEY__',
-    `${summary}\n\n${table}`,
-  );
+  const doc = INTRO.replace('__CAPABILITIES__', capabilityTable())
+    .replace('__CLI_TOTALS__', await cliTotals())
+    .replace('__SURVEY__', `${summary}\n\n${table}`);
   if (write > 0) {
     const target = process.argv[write + 1] ?? 'docs/formats.md';
     // Written as prettier would format it, so that the format check passes on the generated file.
