@@ -5,8 +5,10 @@
  * Per series: pooled IoU/Dice (all pixels of the series) and the worst slice's IoU.
  * With --stability: what ships, embedIdentity (pipeline, re-check loop included) per profile, and the
  * stego frames' block maps against the cover's (see shippedStability()). With --stability-engine: the
- * engine alone, without the pipeline's re-check loop (see stability()).
+ * engine alone, without the pipeline's re-check loop (see stability()). With --model FILE: a candidate
+ * model instead of models/body-maskrcnn.onnx.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readDicomImage, type DicomImage } from '../src/dicom';
@@ -15,7 +17,7 @@ import { dilateSquare, DEFAULT_MARGIN_PX } from '../src/stego/block-map';
 import { StegoGatewayError } from '../src/stego/errors';
 import { generateKeyRing } from '../src/stego/key-ring';
 import type { PixelFrame } from '../src/stego/types';
-import { createOnnxSegmenter } from '../src/segmentation/onnx-maskrcnn';
+import { createOnnxSegmenter, type OnnxSegmenterOptions } from '../src/segmentation/onnx-maskrcnn';
 import type { Segmenter } from '../src/segmentation/segmenter';
 import { createThresholdSegmenter } from '../src/segmentation/threshold-segmenter';
 import { measureStability, seededBytes } from '../test/segmentation/helpers/stability';
@@ -34,6 +36,18 @@ import {
   type Slice,
 } from '../test/segmentation/helpers/slices';
 
+/**
+ * `--model FILE`: evaluate a candidate model instead of the committed one (its own hash is trusted:
+ * this is how a retrained model is measured before its card and hash are updated).
+ */
+function candidateModel(): OnnxSegmenterOptions {
+  const at = process.argv.indexOf('--model');
+  const file = at < 0 ? undefined : process.argv[at + 1];
+  if (file === undefined) return {};
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  return { modelPath: path.resolve(file), expectedSha256: sha256 };
+}
+
 interface Tally {
   i: number;
   u: number;
@@ -45,8 +59,8 @@ interface Tally {
 
 async function accuracy(): Promise<void> {
   const segmenters: [string, Segmenter][] = [
-    ['onnx-maskrcnn', await createOnnxSegmenter()],
-    ['onnx (no refine)', await createOnnxSegmenter({ refineEdges: false })],
+    ['onnx-maskrcnn', await createOnnxSegmenter(candidateModel())],
+    ['onnx (no refine)', await createOnnxSegmenter({ ...candidateModel(), refineEdges: false })],
     ['threshold', createThresholdSegmenter()],
   ];
   const tallies = new Map<string, Map<string, Tally>>();
@@ -127,7 +141,7 @@ async function stability(): Promise<void> {
     }
   }
   const segmenters: [string, Segmenter][] = [
-    ['onnx-maskrcnn', await createOnnxSegmenter()],
+    ['onnx-maskrcnn', await createOnnxSegmenter(candidateModel())],
     ['threshold', createThresholdSegmenter()],
   ];
   console.log(`${slices.length} CT/MR frames; ${skipped.length} files not readable by src/dicom`);
@@ -246,7 +260,7 @@ function newTally(): ShippedTally {
  * margin, inside the ground-truth label).
  */
 async function shippedStability(): Promise<void> {
-  const segmenter = await createOnnxSegmenter();
+  const segmenter = await createOnnxSegmenter(candidateModel());
   const keyRing = generateKeyRing(seededBytes(7), 'k-eval');
   const marginPx = DEFAULT_MARGIN_PX;
   const labels = new Map<string, Uint8Array>();
