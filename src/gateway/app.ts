@@ -18,7 +18,7 @@ import { principalOf } from './auth/middleware';
 import type { GatewayConfig } from './config';
 import { cors } from './cors';
 import { cachedRoleGuards } from './auth/cached-role-guard';
-import { dicomWebProxyRouter } from './dicomweb/dicomweb-proxy-router';
+import { DICOMWEB_READ_PATH, dicomWebProxyHandler } from './dicomweb/dicomweb-proxy-router';
 import { healthRouter } from './health-router';
 import { errorMiddleware, sendError } from './http-errors';
 import type { IdentityEngine } from './identity/identity-engine';
@@ -133,9 +133,9 @@ export function createApp(deps: AppDependencies): GatewayApp {
     }),
   );
   dicomWeb.get(
-    /^\/(studies|series|instances)(\/.*)?$/,
+    DICOMWEB_READ_PATH,
     guards.requireRole('viewer'),
-    dicomWebProxyRouter({ upstream, baseUrl, metrics }),
+    dicomWebProxyHandler({ upstream, baseUrl, metrics }),
   );
   app.use(root === '' ? '/' : root, dicomWeb);
 

@@ -6,7 +6,7 @@
  * frames Orthanc fails to transcode are decoded here (transcode-fallback.ts).
  */
 import { Router } from 'express';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Readable, Writable } from 'node:stream';
 
 import type { OrthancClient } from '../orthanc/orthanc-client';
@@ -33,8 +33,21 @@ const FORWARDED_RESPONSE_HEADERS = [
 ] as const;
 const TEXTUAL = /json|xml|text\//i;
 
+/** The paths relayed: everything under /studies, /series and /instances. */
+export const DICOMWEB_READ_PATH = /^\/(studies|series|instances)(\/.*)?$/;
+
+/** The relay as a router of its own (one GET route on DICOMWEB_READ_PATH). */
 export function dicomWebProxyRouter(options: DicomWebProxyOptions): Router {
   const router = Router();
+  router.get(DICOMWEB_READ_PATH, dicomWebProxyHandler(options));
+  return router;
+}
+
+/**
+ * The relay as a plain handler, for a GET route on DICOMWEB_READ_PATH: createApp puts it behind the
+ * viewer guard in one layer, with no router of its own to walk on every WADO-RS request.
+ */
+export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHandler {
   const handler = async (req: Request, res: Response): Promise<void> => {
     const queryAt = req.url.indexOf('?');
     const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
@@ -110,10 +123,9 @@ export function dicomWebProxyRouter(options: DicomWebProxyOptions): Router {
       else res.destroy();
     }
   };
-  router.get(/^\/(studies|series|instances)(\/.*)?$/, (req, res, next) => {
+  return (req, res, next) => {
     handler(req, res).catch(next);
-  });
-  return router;
+  };
 }
 
 /**
