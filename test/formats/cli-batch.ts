@@ -8,8 +8,8 @@ import { DATA_DIR } from './format-files';
 
 /**
  * Every file of ../shared/data/formats through the real command line, as a PACS administrator would
- * run it: one `embed --out-dir` over the folder (fidelity profile, threshold segmenter as in the
- * gateway's and the adapter's runs), then one `extract` over the embedded outputs. Each embedded
+ * run it: one `embed --out-dir` over the folder (fidelity profile, the default segmenter: the real
+ * ONNX model, one session for the run), then one `extract` over the embedded outputs. Each embedded
  * file's extracted record is compared with the record read from its input's header. Shared by
  * test/formats/cli-formats.test.ts and scripts/formats-survey.ts (the CLI totals of docs/formats.md).
  */
@@ -82,7 +82,7 @@ export async function runFormatsThroughCli(workDir: string): Promise<CliBatchRun
   if (keygen.code !== 0) throw new Error(`keygen failed: ${keygen.stderr}`);
   const keyId = (JSON.parse(keygen.stdout) as { activeKeyId: string }).activeKeyId;
   const outDir = path.join(workDir, 'out');
-  const common = ['--key', key, '--segmenter', 'threshold'];
+  const common = ['--key', key];
   const embedRun = await runCli(['embed', '--out-dir', outDir, FORMATS_DIR, ...common]);
   const embedLines = ndjson<EmbedLine>(embedRun.stdout);
   const embedded = embedLines.filter((l) => l.outcome === 'embedded');

@@ -46,6 +46,8 @@ const REFUSAL_CODES = new Set([
   'UNSUPPORTED_PIXEL_FORMAT',
   'NO_BACKGROUND',
   'PAYLOAD_TOO_LARGE',
+  // The model segments a stego frame differently and no stable block map was found.
+  'EMBEDDING_UNSTABLE',
   'CODEC_UNAVAILABLE',
   'CODEC_DECODE_FAILED',
   'CODEC_UNSUPPORTED_IMAGE',
