@@ -11,13 +11,20 @@
  * several interleaved rounds; the study is deleted before each STOW round so that every round
  * really stores. Beside the measured rates, the CPU time per instance (clients, gateway with its
  * workers, Orthanc) gives the rate two otherwise idle cores would reach: on a shared machine the
- * measured rates move with the load, the CPU cost does not.
+ * measured rates move with the load, the CPU cost much less, yet it does (more wake-ups, fewer
+ * events handled per wake-up, colder caches): the gateway's CPU per instance varied up to twofold
+ * between runs at load averages of 2 and 11, so compare figures of one run only. CPU is read from
+ * /proc/PID/task/TID/schedstat (nanoseconds); the gateway's main thread (its event loop) is shown
+ * beside the whole process.
  *
- * BENCH_GATEWAY_NODE_ARGS passes node options to the gateways (e.g. `--cpu-prof
- * --cpu-prof-dir=DIR`). With `--single-threaded-gc` the gateway's own CPU per instance fell from
- * 4.3 to 3.0 ms (STOW passthrough) and 2.7 to 1.5 ms (WADO-RS) on this 2-core machine: V8's
- * parallel and concurrent GC threads cost more than they save where Orthanc and the clients
- * hold the other core.
+ * Every Node.js hop (the gateways and the minimal proxy) runs with the options `npm start` uses
+ * (`--single-threaded-gc`: V8's parallel and concurrent GC threads cost more than they save where
+ * Orthanc and the clients hold the other core; the gateway's own CPU per instance fell from 4.3 to
+ * 3.0 ms STOW passthrough and 2.7 to 1.5 ms WADO-RS), plus BENCH_GATEWAY_NODE_ARGS (e.g. `--cpu-prof
+ * --cpu-prof-dir=DIR`). Every path is warmed up alike, STOW-RS and WADO-RS, before the measured
+ * rounds: a freshly started process spends a fifth of its CPU in V8's optimising compiler for the
+ * first few hundred requests, and the minimal proxy's 30 lines are compiled long before the
+ * gateway's request path is, which measured JIT warm-up as gateway cost.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +51,13 @@ const CLIENTS = 4;
 const ROUNDS = 5;
 /** WADO-RS rounds fetch the series this many times: long enough for /proc's 10 ms CPU ticks. */
 const WADO_PASSES = 4;
+/** Unmeasured rounds of STOW-RS and WADO-RS through every path before the measured ones. */
+const WARM_UP_ROUNDS = 8;
+/** Node options of every Node.js hop: those of `npm start`, then BENCH_GATEWAY_NODE_ARGS. */
+const NODE_ARGS = [
+  '--single-threaded-gc',
+  ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+];
 
 interface Figures {
   readonly instancesPerSec: number;
@@ -52,25 +66,57 @@ interface Figures {
   readonly cpuMsPerInstance: number;
   /** The proxy's (gateway's) share of it. */
   readonly proxyCpuMsPerInstance: number;
+  /**
+   * The proxy's main thread (the event loop), the rest being V8's compiler and GC threads and the
+   * gateway's workers.
+   */
+  readonly proxyMainCpuMsPerInstance: number;
 }
 
 interface Sample {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly proxyCpuSeconds: number;
+  readonly proxyMainCpuSeconds: number;
 }
 
 /** Orthanc's pid and the proxy (gateway) process's in use, for their share of the CPU (Linux /proc). */
 let orthancPid: number | undefined;
 let gatewayPids: number[] = [];
 
-/** CPU seconds used so far by a process (all its threads), from /proc/PID/stat. */
+/**
+ * CPU seconds used so far by a process (its live threads), from /proc/PID/task/TID/schedstat:
+ * nanoseconds on the CPU, where /proc/PID/stat counts 10 ms ticks (a tenth of a STOW-RS round's
+ * gateway CPU). /proc/PID/stat where schedstat is missing.
+ */
 function processCpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
+  } catch {
+    // No schedstat: ticks below.
+  }
   try {
     // Fields 14 and 15 (counted after the parenthesised name): utime and stime in clock ticks.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by one thread of a process (its main thread: tid = pid). */
+function threadCpuSeconds(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
   } catch {
     return 0;
   }
@@ -85,11 +131,12 @@ function median(values: readonly number[]): number {
 }
 
 /** CPU seconds used so far by this process (all threads), Orthanc and the gateway in use. */
-function cpuSeconds(): { all: number; proxy: number } {
+function cpuSeconds(): { all: number; proxy: number; proxyMain: number } {
   const own = process.cpuUsage();
   const proxy = gatewayPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+  const proxyMain = gatewayPids.reduce((n, pid) => n + threadCpuSeconds(pid, pid), 0);
   const orthanc = orthancPid === undefined ? 0 : processCpuSeconds(orthancPid);
-  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy };
+  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy, proxyMain };
 }
 
 /** Runs `task` on every item with CLIENTS in parallel; returns the seconds and CPU it took. */
@@ -111,6 +158,7 @@ async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): 
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     cpuSeconds: cpuAfter.all - cpuBefore.all,
     proxyCpuSeconds: cpuAfter.proxy - cpuBefore.proxy,
+    proxyMainCpuSeconds: cpuAfter.proxyMain - cpuBefore.proxyMain,
   };
 }
 
@@ -224,6 +272,7 @@ async function interleaved(
       mbPerSec: bytes / 1e6 / seconds,
       cpuMsPerInstance: (median(s.map((x) => x.cpuSeconds)) * 1000) / instances,
       proxyCpuMsPerInstance: (median(s.map((x) => x.proxyCpuSeconds)) * 1000) / instances,
+      proxyMainCpuMsPerInstance: (median(s.map((x) => x.proxyMainCpuSeconds)) * 1000) / instances,
     };
   });
 }
@@ -244,6 +293,17 @@ function line(label: string, figures: Figures, baseline?: Figures): string {
     `${label.padEnd(34)} ${figures.instancesPerSec.toFixed(1).padStart(6)} inst/s ` +
     `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(2).padStart(6)} CPU ms/inst${proxy.padEnd(14)}` +
     ` CPU-bound ${cpuBound(figures).toFixed(0).padStart(4)} inst/s${ratio}`
+  );
+}
+
+/** The issue's target (0.9x direct) beside what the floor of any Node.js hop reaches. */
+function summary(label: string, gateway: Figures, floor: Figures, direct: Figures): string {
+  const ratio = (f: Figures) =>
+    `${(f.instancesPerSec / direct.instancesPerSec).toFixed(2)}x measured, ${(cpuBound(f) / cpuBound(direct)).toFixed(2)}x CPU-bound`;
+  return (
+    `${label}: gateway ${ratio(gateway)} of direct (target 0.9x); minimal proxy ${ratio(floor)}; ` +
+    `proxy CPU ms/inst gateway ${gateway.proxyCpuMsPerInstance.toFixed(2)} (main thread ${gateway.proxyMainCpuMsPerInstance.toFixed(2)}), ` +
+    `minimal proxy ${floor.proxyCpuMsPerInstance.toFixed(2)} (main thread ${floor.proxyMainCpuMsPerInstance.toFixed(2)})`
   );
 }
 
@@ -274,7 +334,7 @@ export async function run(): Promise<void> {
   const wadoPaths = Array.from({ length: WADO_PASSES }, () => instancePaths).flat();
   const segmenter = await segmenterHere();
   console.log(
-    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds (WADO-RS: the series ${WADO_PASSES} times per round); embedding: fidelity, ${segmenter}, 2 worker threads`,
+    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up rounds of every path (WADO-RS: the series ${WADO_PASSES} times per round); Node.js hops run with ${NODE_ARGS.join(' ')}; embedding: fidelity, ${segmenter}, 2 worker threads`,
   );
   console.log(
     `CPU ms/inst = clients + proxy (the gateway process with its worker and GC threads, or the minimal proxy) + Orthanc, the cost whatever else runs; (proxy x) is the proxy's share; CPU-bound = 2000 / that, the rate on two idle cores. Ratios against direct in the same run. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
@@ -324,9 +384,21 @@ export async function run(): Promise<void> {
     const orthancDicomWeb = `${orthanc.url}/dicom-web`;
     const totalBytes = files.reduce((n, f) => n + f.length, 0);
     gatewayPids = [];
-    // Warm-up (JIT, ONNX sessions, connections), not measured.
-    await stowRound(passthrough.url, modalityAuth, files, orthanc, studyUid);
+    // Warm-up (JIT, ONNX sessions, connections) of every path alike, not measured. The embedding
+    // gateway's request path is the passthrough one's plus the worker pool: one STOW-RS round
+    // warms its workers.
     await stowRound(embedding.url, modalityAuth, files, orthanc, studyUid);
+    const paths = [
+      { url: orthancDicomWeb, stowAuth: orthanc.authorization, wadoAuth: orthanc.authorization },
+      { url: passthrough.url, stowAuth: modalityAuth, wadoAuth: viewerAuth },
+      { url: minimal.url, stowAuth: orthanc.authorization, wadoAuth: orthanc.authorization },
+    ];
+    for (let round = 0; round < WARM_UP_ROUNDS; round += 1) {
+      for (const target of paths) {
+        await stowRound(target.url, target.stowAuth, files, orthanc, studyUid);
+        await wadoRound(target.url, target.wadoAuth, wadoPaths);
+      }
+    }
     // Rounds interleaved; each scenario's CPU counts the gateway process it goes through.
     const viaGateway = async (gateway: GatewayProcess): Promise<Sample> => {
       gatewayPids = [gateway.pid];
@@ -386,6 +458,8 @@ export async function run(): Promise<void> {
     console.log(line('WADO-RS direct from Orthanc', wadoDirect));
     console.log(line('WADO-RS through the gateway', wadoGateway, wadoDirect));
     console.log(line('WADO-RS minimal node proxy (floor)', wadoMinimal, wadoDirect));
+    console.log(summary('STOW-RS passthrough', viaPassthrough, viaMinimal, directAgain));
+    console.log(summary('WADO-RS retrieval', wadoGateway, wadoMinimal, wadoDirect));
   } finally {
     clientAgent.destroy();
     for (const gateway of gateways) await gateway.stop();
@@ -408,8 +482,7 @@ async function spawnGateway(dir: string, name: string, config: unknown): Promise
   const configFile = path.join(dir, `${name}.json`);
   await writeFile(configFile, JSON.stringify(config));
   return spawnJsonLine(name, [
-    // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateways.
-    ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    ...NODE_ARGS,
     '--require',
     require.resolve('tsx/cjs'),
     path.join(path.resolve(__dirname, '..'), 'src/cli/main.ts'),
@@ -450,7 +523,7 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 function spawnMinimalProxy(orthancUrl: string): Promise<GatewayProcess> {
-  return spawnJsonLine('minimal proxy', ['-e', MINIMAL_PROXY, orthancUrl]);
+  return spawnJsonLine('minimal proxy', [...NODE_ARGS, '-e', MINIMAL_PROXY, orthancUrl]);
 }
 
 /** Starts `node ARGS` and waits for the JSON line with its `url` on stdout. */
