@@ -236,6 +236,32 @@ export function createThresholdSegmenter(options: ThresholdOptions = {}): Segmen
   return {
     name: 'threshold',
     segment: (frame, context) => Promise.resolve(segmentByThreshold(frame, context, options)),
+    insensitiveRange: (frame, context) =>
+      ctBelowThreshold(frame, context, options.thresholdHu ?? DEFAULT_THRESHOLD_HU),
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * CT: the stored values at or below the HU threshold, which ctForeground reads alike (background).
+ * Other modalities: none (their threshold follows the frame's 0.5th percentile, which changes in
+ * the darkest values could move).
+ */
+export function ctBelowThreshold(
+  frame: PixelFrame,
+  context: SegmentationContext,
+  thresholdHu: number,
+): readonly [number, number] | undefined {
+  if (context.modality !== 'CT') return undefined;
+  const slope = context.rescaleSlope === 0 ? 1 : context.rescaleSlope;
+  if (!(slope > 0) || !Number.isFinite(context.rescaleIntercept)) return undefined;
+  const minStored = frame.signed ? -(2 ** (frame.bitsStored - 1)) : 0;
+  const maxStored = frame.signed ? 2 ** (frame.bitsStored - 1) - 1 : 2 ** frame.bitsStored - 1;
+  const isBackground = (v: number): boolean => v * slope + context.rescaleIntercept <= thresholdHu;
+  let last = Math.floor((thresholdHu - context.rescaleIntercept) / slope);
+  // The same comparison as ctForeground decides, not the rounded division.
+  while (last >= minStored && !isBackground(last)) last--;
+  while (last + 1 <= maxStored && isBackground(last + 1)) last++;
+  if (last < minStored) return undefined;
+  return [minStored, Math.min(last, maxStored)];
 }

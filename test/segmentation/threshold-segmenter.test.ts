@@ -1,10 +1,13 @@
 import { paddingMask, readDicomImage, type DicomImage } from '../../src/dicom';
 import { connectedComponents, dilate } from '../../src/segmentation/morphology';
 import type { SegmentationContext } from '../../src/segmentation/segmenter';
+import { analyseFrame, embedIdentity } from '../../src/pipeline';
 import {
   createThresholdSegmenter,
+  ctBelowThreshold,
   segmentByThreshold,
 } from '../../src/segmentation/threshold-segmenter';
+import { generateKeyRing } from '../../src/stego/key-ring';
 import { SeededRandom } from '../../src/stego/prng';
 import type { PixelFrame } from '../../src/stego/types';
 import { readData } from '../dicom/data-files';
@@ -236,3 +239,59 @@ describe('threshold segmenter edge cases', () => {
     expect(same(mono1.data, mono2.data)).toBe(true);
   });
 });
+
+describe('threshold segmenter: the values it cannot tell apart', () => {
+  const ct: SegmentationContext = {
+    modality: 'CT',
+    rescaleSlope: 1,
+    rescaleIntercept: -1024,
+    photometricInterpretation: 'MONOCHROME2',
+  };
+  const frame = (signed: boolean): PixelFrame => ({
+    rows: 1,
+    columns: 1,
+    bitsStored: 12,
+    signed,
+    samples: Int32Array.from([0]),
+  });
+
+  it('CT: every stored value at or below -500 HU, exactly to the threshold', () => {
+    expect(ctBelowThreshold(frame(false), ct, -500)).toEqual([0, 524]);
+    const odd: SegmentationContext = { ...ct, rescaleSlope: 0.7, rescaleIntercept: -1000.3 };
+    const [lo, hi] = ctBelowThreshold(frame(true), odd, -500) ?? [NaN, NaN];
+    expect(lo).toBe(-2048);
+    expect(hi * 0.7 - 1000.3).toBeLessThanOrEqual(-500);
+    expect((hi + 1) * 0.7 - 1000.3).toBeGreaterThan(-500);
+  });
+
+  it('none for MR (its threshold follows the frame) and for a window below the stored range', () => {
+    expect(ctBelowThreshold(frame(false), { ...ct, modality: 'MR' }, -500)).toBeUndefined();
+    expect(ctBelowThreshold(frame(false), { ...ct, rescaleIntercept: 0 }, -500)).toBeUndefined();
+  });
+
+  it('through the segmenter: the stego frame gives the cover block map, one round, every profile', async () => {
+    const segmenter = createThresholdSegmenter();
+    const bytes = readData('ct/lung-pet-ct-dx/1-05.dcm');
+    for (const profile of ['fidelity', 'robust', 'paper'] as const) {
+      const { report, bytes: stego } = await embedIdentity(bytes, {
+        profile,
+        segmenter,
+        ...(profile === 'paper' ? {} : { keyRing: generateKeyRing(seeded(7), 'k') }),
+        randomBytes: seeded(11),
+      });
+      expect(report.frames[0]?.iterations).toBe(1);
+      expect(report.frames[0]?.blockMapAgreement).toBe(1);
+      const cover = readDicomImage(bytes);
+      const after = readDicomImage(stego);
+      const a = await analyseFrame(cover, cover.frames[0] as PixelFrame, segmenter, 4);
+      const b = await analyseFrame(after, after.frames[0] as PixelFrame, segmenter, 4);
+      expect(same(a.map.usable, b.map.usable)).toBe(true);
+      expect(a.insensitiveRange).toEqual([0, 524]);
+    }
+  });
+});
+
+function seeded(seed: number): (n: number) => Uint8Array {
+  const rng = new SeededRandom(seed);
+  return (n) => rng.bytes(n);
+}
