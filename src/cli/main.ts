@@ -6,11 +6,6 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, errorJson, exitCodeFor } from './cli-error';
-import { embedCommand } from './commands/embed';
-import { extractCommand } from './commands/extract';
-import { keygenCommand } from './commands/keygen';
-import { segmentCommand } from './commands/segment';
-import { verifyCommand } from './commands/verify';
 
 interface StartModule {
   startCommand(): Command;
@@ -35,6 +30,28 @@ function startCommand(): Command {
   return loaded.startCommand();
 }
 
+/**
+ * The file commands, required only when one of them may run: they load the pipeline and the DICOM
+ * adapter (dcmjs and its codecs), half of the gateway's main-thread heap, which every full GC of a
+ * `start` process would mark for nothing (its pipeline runs in worker threads).
+ */
+function fileCommands(): Command[] {
+  const files = [
+    ['keygen', 'keygenCommand'],
+    ['embed', 'embedCommand'],
+    ['extract', 'extractCommand'],
+    ['verify', 'verifyCommand'],
+    ['segment', 'segmentCommand'],
+  ] as const;
+  return files.map(([file, name]) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand (see above)
+    const loaded: unknown = require(`./commands/${file}`);
+    const factory = (loaded as Record<string, unknown> | null)?.[name];
+    if (typeof factory !== 'function') throw new Error(`commands/${file} exports no ${name}`);
+    return (factory as () => Command)();
+  });
+}
+
 /** Commander's own messages go to stderr as JSON too; help stays plain text on stdout. */
 function quiet(command: Command): Command {
   command.exitOverride();
@@ -48,14 +65,7 @@ export function buildProgram(argv: readonly string[]): Command {
       .description('hide, read and check the patient identity in the background of DICOM images')
       .showHelpAfterError(false),
   );
-  const commands = [
-    keygenCommand(),
-    embedCommand(),
-    extractCommand(),
-    verifyCommand(),
-    segmentCommand(),
-  ];
-  if (argv[2] === 'start') commands.push(startCommand());
+  const commands = argv[2] === 'start' ? [startCommand()] : fileCommands();
   for (const c of commands) program.addCommand(quiet(c));
   return program;
 }

@@ -13,7 +13,6 @@ import type { OrthancClient } from '../orthanc/orthanc-client';
 import type { GatewayMetrics } from '../metrics';
 import { sendError } from '../http-errors';
 import { replaceStream } from './replace-stream';
-import { acceptedTransferSyntax, retrieveTarget, transcodeFallback } from './transcode-fallback';
 
 export interface DicomWebProxyOptions {
   readonly upstream: OrthancClient;
@@ -74,6 +73,10 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       throw error;
     }
     if (upstream.status >= 500) {
+      // Loaded on the first failure only: it brings in the DICOM adapter (dcmjs and its codecs),
+      // about a quarter of the event loop's heap, which every full GC would mark.
+      const { acceptedTransferSyntax, retrieveTarget, transcodeFallback } =
+        await import('./transcode-fallback');
       const target = retrieveTarget(segments);
       const syntax =
         target === undefined

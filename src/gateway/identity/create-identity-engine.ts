@@ -14,10 +14,8 @@ import { SEGMENTER_NAMES } from '../../segmentation/segmenter';
 import { StegoGatewayError } from '../../stego/errors';
 import { parseKeyRing, serializeKeyRing } from '../../stego/key-ring';
 import type { GatewayConfig } from '../config';
-import { createOperationContext } from './embed-worker';
 import type { WorkerSetup, WorkerTask } from './embed-worker';
 import type { EmbedInstanceOutcome, IdentityEngine, IdentityInspection } from './identity-engine';
-import { embedOperation, inspectOperation } from './identity-operations';
 import type { InspectOptions } from './identity-operations';
 
 async function readSetup(config: GatewayConfig): Promise<WorkerSetup> {
@@ -60,6 +58,11 @@ export async function createIdentityEngine(
   let ready = false;
 
   if (config.embedding.workers === 0) {
+    // The pipeline (DICOM adapter, segmenters, engine) is loaded here only when it runs in this
+    // thread; with a pool it lives in the workers and the event loop's heap stays small (every
+    // full GC of the main thread marks all of it).
+    const { createOperationContext } = await import('./embed-worker');
+    const { embedOperation, inspectOperation } = await import('./identity-operations');
     const context = createOperationContext(setup);
     try {
       await context.segmenter(defaultSegmenter);
