@@ -1,7 +1,14 @@
 import { paddingMask, type DicomImage } from '../dicom';
 import type { SegmentationContext, Segmenter } from '../segmentation/segmenter';
 import { blockMapFromMask } from '../stego/block-map';
-import type { BlockMap, PixelFrame, SampleConstraints, SignificanceMask } from '../stego/types';
+import { percentileOfSamples } from '../segmentation/preprocess';
+import {
+  BLOCK_SIZE,
+  type BlockMap,
+  type PixelFrame,
+  type SampleConstraints,
+  type SignificanceMask,
+} from '../stego/types';
 import { pipelineError } from './pipeline-error';
 
 /** What segmentation and the block map see of one frame. */
@@ -14,7 +21,26 @@ export interface FrameAnalysis {
    * keeps them there cannot change the mask, so the stego frame gives this same map.
    */
   readonly insensitiveRange?: readonly [number, number];
+  /**
+   * Non-CT frames: the smallest stored value that may be faint tissue (QUIET_FRACTION of the frame's
+   * 99.5th percentile). Blocks with more than QUIET_MAX_PER_BLOCK such samples are left out of the
+   * map, and no embedded sample reaches it.
+   */
+  readonly faintTissueFrom?: number;
 }
+
+/**
+ * A safety net under the segmenter, for MR and other non-CT frames: dim tissue at the edge of a body
+ * (partial volume, 5-15% of the frame's 99.5th percentile in the first and last coronal slices of
+ * the mouse MR) can be missed by a segmenter, and its samples, invisible to the model below its noise
+ * floor, would otherwise be embedded into. A block counts as background only while at most
+ * QUIET_MAX_PER_BLOCK of its 16 samples reach QUIET_FRACTION of the percentile (isolated noise
+ * spikes do, tissue does throughout), and the engine may not move a sample up to that value, so the
+ * count can only fall and the map stays the same at extraction. CT needs none: below the -600 HU
+ * window lies air, padding and lung, never soft tissue.
+ */
+export const QUIET_FRACTION = 0.05;
+export const QUIET_MAX_PER_BLOCK = 3;
 
 export function segmentationContext(
   image: DicomImage,
@@ -79,13 +105,67 @@ export async function analyseFrame(
     );
   }
   const insensitive = segmenter.insensitiveRange?.(frame, context);
-  const frozen =
-    insensitive === undefined ? padding : visibleOrPadding(frame, insensitive, padding);
+  let frozen = insensitive === undefined ? padding : visibleOrPadding(frame, insensitive, padding);
+  const faint = faintTissueThreshold(image, frame, padding);
+  const faintTissueFrom = faint?.from;
+  if (faint !== undefined) frozen = freezeFaintTissueBlocks(frame, faint, frozen);
   const map = blockMapFromMask(mask, {
     marginPx,
     ...(frozen === undefined ? {} : { frozen }),
   });
-  return { mask, map, ...(insensitive === undefined ? {} : { insensitiveRange: insensitive }) };
+  return {
+    mask,
+    map,
+    ...(insensitive === undefined ? {} : { insensitiveRange: insensitive }),
+    ...(faintTissueFrom === undefined ? {} : { faintTissueFrom }),
+  };
+}
+
+/**
+ * See QUIET_FRACTION: `from` is the smallest value that may be faint tissue, `percentile` the
+ * frame's 99.5th percentile it derives from; undefined for CT, MONOCHROME1 and frames without signal.
+ */
+export function faintTissueThreshold(
+  image: DicomImage,
+  frame: PixelFrame,
+  padding: Uint8Array | undefined,
+): { readonly from: number; readonly percentile: number } | undefined {
+  if (image.modality === 'CT' || image.photometricInterpretation !== 'MONOCHROME2') {
+    return undefined;
+  }
+  const percentile = percentileOfSamples(frame.samples, padding, 99.5);
+  if (!(percentile > 0)) return undefined;
+  return { from: Math.max(1, Math.ceil(QUIET_FRACTION * percentile)), percentile };
+}
+
+/**
+ * Marks every pixel of the 4x4 blocks holding more than QUIET_MAX_PER_BLOCK faint samples, or any
+ * sample at or above the percentile (so that no embedded sample can move the percentile, and with it
+ * the threshold, however the segmenter reads the frame).
+ */
+function freezeFaintTissueBlocks(
+  frame: PixelFrame,
+  { from, percentile }: { readonly from: number; readonly percentile: number },
+  frozen: Uint8Array | undefined,
+): Uint8Array {
+  const { rows, columns, samples } = frame;
+  const out = frozen === undefined ? new Uint8Array(samples.length) : Uint8Array.from(frozen);
+  for (let by = 0; by + BLOCK_SIZE <= rows; by += BLOCK_SIZE) {
+    for (let bx = 0; bx + BLOCK_SIZE <= columns; bx += BLOCK_SIZE) {
+      let faint = 0;
+      for (let y = by; y < by + BLOCK_SIZE; y++) {
+        for (let x = bx; x < bx + BLOCK_SIZE; x++) {
+          const v = samples[y * columns + x] as number;
+          if (v >= percentile) faint = BLOCK_SIZE * BLOCK_SIZE;
+          else if (v >= from) faint++;
+        }
+      }
+      if (faint <= QUIET_MAX_PER_BLOCK) continue;
+      for (let y = by; y < by + BLOCK_SIZE; y++)
+        out.fill(1, y * columns + bx, y * columns + bx + BLOCK_SIZE);
+    }
+  }
+  return out;
 }
 
 /** 1 where a sample is padding or lies outside the segmenter's insensitive range. */
@@ -119,6 +199,9 @@ export function frameConstraints(
   if (range !== undefined) {
     if (range[0] > base.minValue) forbidden.push([base.minValue, range[0] - 1]);
     if (range[1] < base.maxValue) forbidden.push([range[1] + 1, base.maxValue]);
+  }
+  if (analysis.faintTissueFrom !== undefined && analysis.faintTissueFrom <= base.maxValue) {
+    forbidden.push([analysis.faintTissueFrom, base.maxValue]);
   }
   if (image.modality === 'CT' && image.paddingRange !== undefined && image.rescaleSlope > 0) {
     // Smallest stored value at or above the threshold: stored * slope + intercept >= -1500.
