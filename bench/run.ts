@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- AREA...]`: runs the benchmark of each area (stego, pipeline, segmentation,
- * gateway) and prints its figures beside a baseline measured in the same run. Benchmarks never fail
+ * `npm run bench [-- AREA...]`: runs the benchmark of each area (stego, pipeline, robust,
+ * segmentation, gateway, gateway-security, codecs) and prints its figures beside a baseline measured in the same run. Benchmarks never fail
  * the build; an area whose module is missing or fails is reported and skipped.
  */
 import path from 'node:path';
@@ -9,6 +9,7 @@ import fs from 'node:fs';
 const AREAS = [
   'stego',
   'pipeline',
+  'robust',
   'segmentation',
   'gateway',
   'gateway-security',
