@@ -123,7 +123,7 @@ export async function analyseFrame(
 
 /**
  * See QUIET_FRACTION: `from` is the smallest value that may be faint tissue, `percentile` the
- * frame's 99.5th percentile it derives from; undefined for CT, MONOCHROME1 and frames without signal.
+ * frame's 99.5th percentile it derives from (at least `from`); undefined for CT and MONOCHROME1.
  */
 export function faintTissueThreshold(
   image: DicomImage,
@@ -133,9 +133,12 @@ export function faintTissueThreshold(
   if (image.modality === 'CT' || image.photometricInterpretation !== 'MONOCHROME2') {
     return undefined;
   }
-  const percentile = percentileOfSamples(frame.samples, padding, 99.5);
-  if (!(percentile > 0)) return undefined;
-  return { from: Math.max(1, Math.ceil(QUIET_FRACTION * percentile)), percentile };
+  // A blank frame (percentile 0) gets the rule too, at 1: were it left out, its stego frame (a
+  // few samples at 1) would get it at extraction and another map. Nothing may then be written into
+  // it, which is a refusal (PAYLOAD_TOO_LARGE), not a map that moves.
+  const p = percentileOfSamples(frame.samples, padding, 99.5);
+  const from = Math.max(1, Math.ceil(QUIET_FRACTION * p));
+  return { from, percentile: Math.max(from, p) };
 }
 
 /**

@@ -14,7 +14,12 @@ export {
   type ExtractIdentityResult,
   type FrameExtraction,
 } from './extract-identity';
-export { analyseFrame, segmentationContext, type FrameAnalysis } from './frame-context';
+export {
+  analyseFrame,
+  frameConstraints,
+  segmentationContext,
+  type FrameAnalysis,
+} from './frame-context';
 export { identityPayload, identityRecordOf, type HiddenIdentity } from './identity-payload';
 export { PIPELINE_ERROR_STATUS, type PipelineErrorCode } from './pipeline-error';
 export { blockMapAgreement, maskNcc } from './stability';

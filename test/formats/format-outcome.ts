@@ -9,6 +9,7 @@ import {
 } from '../../src/dicom';
 import {
   analyseFrame,
+  frameConstraints,
   extractFromImage,
   identityPayload,
   identityRecordOf,
@@ -52,8 +53,13 @@ async function embedFrames(image: DicomImage, payload: Uint8Array): Promise<Pixe
   const out: PixelFrame[] = [];
   for (let f = 0; f < image.frames.length; f++) {
     const cover = image.frames[f] as PixelFrame;
-    const { map } = await analyseFrame(image, cover, segmenter, DEFAULT_MARGIN_PX);
-    const r = embedPayload(cover, map, payload, { profile: 'fidelity', constraints, keyRing });
+    const analysis = await analyseFrame(image, cover, segmenter, DEFAULT_MARGIN_PX);
+    // The pipeline's own constraints for the frame (values the segmenter could see, faint tissue).
+    const r = embedPayload(cover, analysis.map, payload, {
+      profile: 'fidelity',
+      constraints: frameConstraints(image, constraints, analysis),
+      keyRing,
+    });
     if (!r.ok) {
       throw new StegoGatewayError(
         r.reason === 'no-background' ? 'NO_BACKGROUND' : 'PAYLOAD_TOO_LARGE',
