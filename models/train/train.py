@@ -104,7 +104,8 @@ def build_model(arch='small', fpn_ch=64, mask_res=28):
 class Augmented(torch.utils.data.Dataset):
     """Heavy augmentation of the stored (320 px letterboxed) samples into SIZE x SIZE inputs."""
 
-    def __init__(self, npz, length, seed):
+    def __init__(self, npz, length, seed, mr_floor=None):
+        self.mr_floor = mr_floor
         d = np.load(npz)
         self.images = d['images'].astype(np.float32)
         self.masks = d['masks']
@@ -151,6 +152,13 @@ class Augmented(torch.utils.data.Dataset):
                 y = y * field
             if rng.random() < 0.5:  # Rician-like background noise
                 y = np.abs(y + rng.normal(0, rng.uniform(0.003, 0.03), y.shape))
+            if self.mr_floor is not None:
+                # As the runtime normalises (src/segmentation/preprocess.ts): the frame's own 99.5th
+                # percentile maps to 1, values under the noise floor read 0.
+                p = float(np.percentile(y, 99.5, method='nearest'))
+                if p > 0:
+                    y = y / p
+                y = np.where(y < self.mr_floor, 0.0, y)
         return y.astype(np.float32)
 
     def geometry(self, rng, img, mask, extent):
@@ -328,6 +336,8 @@ def main():
     ap.add_argument('--name', default='model')
     ap.add_argument('--init', default='', help='start from these weights (a state_dict .pt) to fine-tune')
     ap.add_argument('--warmup', type=int, default=200, help='linear learning-rate warm-up iterations')
+    ap.add_argument('--mr-floor', type=float, default=None,
+                    help='normalise MR as the runtime does: frame 99.5th percentile -> 1, below this -> 0')
     args = ap.parse_args()
     assert args.iters > 0 or args.minutes > 0, 'give --iters or --minutes'
     os.makedirs(args.out, exist_ok=True)
@@ -354,7 +364,7 @@ def main():
         log.flush()
 
     say('args', json.dumps(vars(args)), 'params', n_params, 'torch', torch.__version__)
-    ds = Augmented(os.path.join(args.data, 'train.npz'), 10_000_000, args.seed)
+    ds = Augmented(os.path.join(args.data, 'train.npz'), 10_000_000, args.seed, args.mr_floor)
     dl = torch.utils.data.DataLoader(
         ds, batch_size=args.batch, shuffle=False, num_workers=args.workers, collate_fn=collate,
         worker_init_fn=worker_init, persistent_workers=args.workers > 0, prefetch_factor=4 if args.workers else None,
