@@ -20,6 +20,7 @@ import {
 import { decodeHeader, headerNumber, headerString, type HeaderDataset } from '../src/dicom/header';
 import { hasPart10Prefix, TAG, walkPart10 } from '../src/dicom/tag-walker';
 import { cliTotalsTable, makeWorkDir, runFormatsThroughCli } from '../test/formats/cli-batch';
+import { listFiles } from '../test/formats/format-files';
 import { formatOutcome, type FormatOutcome } from '../test/formats/format-outcome';
 
 const FORMATS_DIR = path.resolve(__dirname, '../../shared/data/formats');
@@ -59,15 +60,6 @@ interface Described {
   readonly photometric: string;
   readonly frames: string;
   readonly header: HeaderDataset | undefined;
-}
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
-    )
-    .sort();
 }
 
 function describe(bytes: Uint8Array): Described {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { walkPart10 } from '../../src/dicom';
 import { stderrError } from '../cli/run-cli';
+import { listFiles } from './format-files';
 import {
   cliTotalsTable,
   FORMATS_DIR,
@@ -20,15 +21,6 @@ import {
  * header), or copied byte-identical with a passthrough reason, or failed with a specific code and
  * nothing written. No input changes. The outcome table is printed (docs/formats.md has its totals).
  */
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
-    )
-    .sort();
-}
 
 const sha256 = (file: string): string =>
   createHash('sha256').update(fs.readFileSync(file)).digest('hex');

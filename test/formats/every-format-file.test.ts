@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { walkPart10 } from '../../src/dicom';
-import { DATA_DIR } from './format-files';
+import { DATA_DIR, listFiles } from './format-files';
 import { formatOutcome, type FormatOutcome } from './format-outcome';
 
 /**
@@ -11,15 +11,6 @@ import { formatOutcome, type FormatOutcome } from './format-outcome';
  * original byte-identical) with a stated reason, or is refused with a specific coded error; none
  * crashes and no input is modified. Lossy files are also run under lossyPolicy 'store-explicit-le'.
  */
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
-    )
-    .sort();
-}
 
 const FILES = listFiles(path.join(DATA_DIR, 'formats')).map((f) => path.relative(DATA_DIR, f));
 

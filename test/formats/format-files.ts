@@ -9,6 +9,16 @@ import { TAG, walkPart10, type WalkedElement } from '../../src/dicom/tag-walker'
 /** ../shared/data, relative to the repository root (never copied into the repo). */
 export const DATA_DIR = path.resolve(__dirname, '../../../shared/data');
 
+/** Every file below `dir`, recursively, as absolute paths in sorted order. */
+export function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
+    )
+    .sort();
+}
+
 export function readData(relative: string): Uint8Array {
   return new Uint8Array(fs.readFileSync(path.join(DATA_DIR, relative)));
 }

@@ -5,7 +5,7 @@ import { createIdentityEngine } from '../../src/gateway/identity/create-identity
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import { jsonValue, type DicomJson } from '../gateway/dicomweb-client';
 import { multipartBody, startHarness, type Harness } from '../gateway/harness';
-import { DATA_DIR, loadImage, nativeFrames } from './format-files';
+import { DATA_DIR, listFiles, loadImage, nativeFrames } from './format-files';
 
 /**
  * Every file of ../shared/data/formats sent through the gateway's STOW-RS (several parts per
@@ -36,15 +36,6 @@ default:
   marginPx: 4
   onFailure: store-original
 `;
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
-    )
-    .sort();
-}
 
 const FILES = listFiles(path.join(DATA_DIR, 'formats')).map((f) => path.relative(DATA_DIR, f));
 

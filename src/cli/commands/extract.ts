@@ -11,7 +11,7 @@ import {
   parseProfile,
   parseSegmenterName,
 } from '../cli-io';
-import { runReading, type ReadOptions } from './read-batch';
+import { pipelineReadOptions, runReading, type ReadOptions } from './read-batch';
 
 export type { ReadOptions } from './read-batch';
 
@@ -63,14 +63,7 @@ export async function extractJson(
   keyRing: KeyRing | undefined,
   options: ReadOptions,
 ): Promise<Record<string, unknown>> {
-  const result = await extractIdentity(bytes, {
-    segmenter,
-    marginPx: options.margin,
-    ...(keyRing === undefined ? {} : { keyRing }),
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-    ...(options.beta === undefined ? {} : { beta: options.beta }),
-    ...(options.fields === undefined ? {} : { identityFields: options.fields }),
-  });
+  const result = await extractIdentity(bytes, pipelineReadOptions(segmenter, keyRing, options));
   if (!result.ok) throw extractionError(result.reason, result.message);
   const first = result.frames.find((f) => f.ok);
   return {

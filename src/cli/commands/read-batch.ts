@@ -1,3 +1,4 @@
+import type { ExtractIdentityOptions } from '../../pipeline';
 import type { ProfileName } from '../../stego/profiles';
 import type { KeyRing } from '../../stego/key-ring';
 import type { Segmenter, SegmenterName } from '../../segmentation/segmenter';
@@ -13,6 +14,22 @@ export interface ReadOptions {
   readonly beta?: number;
   readonly fields?: string[];
   readonly ndjson?: boolean;
+}
+
+/** What extract and verify pass to the pipeline for one file. */
+export function pipelineReadOptions(
+  segmenter: Segmenter,
+  keyRing: KeyRing | undefined,
+  options: ReadOptions,
+): ExtractIdentityOptions {
+  return {
+    segmenter,
+    marginPx: options.margin,
+    ...(keyRing === undefined ? {} : { keyRing }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.beta === undefined ? {} : { beta: options.beta }),
+    ...(options.fields === undefined ? {} : { identityFields: options.fields }),
+  };
 }
 
 /** Reads one file's payload into the JSON the command prints; throws a coded error. */

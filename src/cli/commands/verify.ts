@@ -4,7 +4,7 @@ import type { Segmenter } from '../../segmentation/segmenter';
 import type { KeyRing } from '../../stego/key-ring';
 import { cliError } from '../cli-error';
 import { extractionError, readingCommand, type ReadOptions } from './extract';
-import { runReading } from './read-batch';
+import { pipelineReadOptions, runReading } from './read-batch';
 
 /** The verification of one file as the JSON the command prints; throws a coded error. */
 export async function verifyJson(
@@ -13,14 +13,7 @@ export async function verifyJson(
   keyRing: KeyRing | undefined,
   options: ReadOptions,
 ): Promise<Record<string, unknown>> {
-  const result = await verifyIdentity(bytes, {
-    segmenter,
-    marginPx: options.margin,
-    ...(keyRing === undefined ? {} : { keyRing }),
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-    ...(options.beta === undefined ? {} : { beta: options.beta }),
-    ...(options.fields === undefined ? {} : { identityFields: options.fields }),
-  });
+  const result = await verifyIdentity(bytes, pipelineReadOptions(segmenter, keyRing, options));
   if (!result.ok) {
     if (result.reason === 'not-identity') throw cliError('NOT_IDENTITY', result.message);
     throw extractionError(result.reason, result.message);
