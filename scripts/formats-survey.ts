@@ -345,8 +345,7 @@ __CLI_TOTALS__
 
 They differ from the gateway's and the survey's below in two ways. Those runs use the threshold
 segmenter; the model finds room for the record in more of the small test images (fewer
-\`NO_BACKGROUND\` / \`PAYLOAD_TOO_LARGE\`), and on one image no stable block map
-(\`EMBEDDING_UNSTABLE\`). And the gateway cannot store a part without SOP Class, SOP Instance or
+\`NO_BACKGROUND\` / \`PAYLOAD_TOO_LARGE\`). And the gateway cannot store a part without SOP Class, SOP Instance or
 Study Instance UID (the DICOMDIRs and a few test files: \`0xC000\`), which the command line, storing
 nothing, embeds or copies; the gateway's header reader also accepts a few files the adapter calls
 \`NOT_DICOM\`.
