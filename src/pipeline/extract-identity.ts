@@ -5,7 +5,7 @@ import { DEFAULT_MARGIN_PX } from '../stego/block-map';
 import { extractPayload } from '../stego/embed';
 import type { KeyRing } from '../stego/key-ring';
 import type { ProfileName } from '../stego/profiles';
-import type { PixelFrame } from '../stego/types';
+import type { BlockMap, PixelFrame } from '../stego/types';
 import { analyseFrame } from './frame-context';
 import { readHiddenIdentity, type HiddenIdentity } from './identity-payload';
 
@@ -69,13 +69,21 @@ export async function extractFromImage(
   const frames: FrameExtraction[] = [];
   for (let f = 0; f < image.frames.length; f++) {
     const frame = image.frames[f] as PixelFrame;
-    const { map } = await analyseFrame(image, frame, options.segmenter, marginPx);
-    const result = extractPayload(frame, map, {
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-      ...(options.keyRing === undefined ? {} : { keyRing: options.keyRing }),
-      ...(options.beta === undefined ? {} : { beta: options.beta }),
-      ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
-    });
+    const { map, looseMap } = await analyseFrame(image, frame, options.segmenter, marginPx);
+    const read = (m: BlockMap): ExtractResult =>
+      extractPayload(frame, m, {
+        ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(options.keyRing === undefined ? {} : { keyRing: options.keyRing }),
+        ...(options.beta === undefined ? {} : { beta: options.beta }),
+        ...(options.layoutKey === undefined ? {} : { layoutKey: options.layoutKey }),
+      });
+    let result = read(map);
+    // A clean stego frame reads on the exact map; a noisy copy may need the loose one (see
+    // FrameAnalysis.looseMap). A wrong key stays the answer: another map cannot open it.
+    if (!result.ok && result.reason !== 'wrong-key' && looseMap !== undefined) {
+      const loose = read(looseMap);
+      if (loose.ok) result = loose;
+    }
     frames.push({ frame: f, ...result });
   }
   const found = frames.filter((f): f is FrameExtraction & { ok: true } => f.ok);

@@ -27,6 +27,13 @@ export interface FrameAnalysis {
    * map, and no embedded sample reaches it.
    */
   readonly faintTissueFrom?: number;
+  /**
+   * Present when the insensitive range or the faint-tissue rule left blocks out: the map without
+   * them (mask, margin and padding only). Extraction falls back to it when the exact map reads
+   * nothing: on a noisy copy, noise makes background samples visible and drops their blocks from
+   * the exact map; the sealed profiles authenticate whatever a map reads, so a second try is safe.
+   */
+  readonly looseMap?: BlockMap;
 }
 
 /**
@@ -113,9 +120,14 @@ export async function analyseFrame(
     marginPx,
     ...(frozen === undefined ? {} : { frozen }),
   });
+  const looseMap =
+    frozen === padding
+      ? undefined
+      : blockMapFromMask(mask, { marginPx, ...(padding === undefined ? {} : { frozen: padding }) });
   return {
     mask,
     map,
+    ...(looseMap === undefined ? {} : { looseMap }),
     ...(insensitive === undefined ? {} : { insensitiveRange: insensitive }),
     ...(faintTissueFrom === undefined ? {} : { faintTissueFrom }),
   };
