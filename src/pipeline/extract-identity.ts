@@ -81,7 +81,7 @@ export async function extractFromImage(
     // A clean stego frame reads on the exact map; a noisy copy may need the loose one (see
     // FrameAnalysis.looseMap). A wrong key stays the answer: another map cannot open it.
     if (!result.ok && result.reason !== 'wrong-key' && looseMap !== undefined) {
-      const loose = read(looseMap);
+      const loose = read(looseMap());
       if (loose.ok) result = loose;
     }
     frames.push({ frame: f, ...result });

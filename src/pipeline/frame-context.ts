@@ -28,12 +28,13 @@ export interface FrameAnalysis {
    */
   readonly faintTissueFrom?: number;
   /**
-   * Present when the insensitive range or the faint-tissue rule left blocks out: the map without
-   * them (mask, margin and padding only). Extraction falls back to it when the exact map reads
-   * nothing: on a noisy copy, noise makes background samples visible and drops their blocks from
-   * the exact map; the sealed profiles authenticate whatever a map reads, so a second try is safe.
+   * Present when the insensitive range or the faint-tissue rule left blocks out: builds the map
+   * without them (mask, margin and padding only), on demand, since only a failed extraction needs
+   * it. Extraction falls back to it when the exact map reads nothing: on a noisy copy, noise makes
+   * background samples visible and drops their blocks from the exact map; the sealed profiles
+   * authenticate whatever a map reads, so a second try is safe.
    */
-  readonly looseMap?: BlockMap;
+  readonly looseMap?: () => BlockMap;
 }
 
 /**
@@ -123,7 +124,11 @@ export async function analyseFrame(
   const looseMap =
     frozen === padding
       ? undefined
-      : blockMapFromMask(mask, { marginPx, ...(padding === undefined ? {} : { frozen: padding }) });
+      : () =>
+          blockMapFromMask(mask, {
+            marginPx,
+            ...(padding === undefined ? {} : { frozen: padding }),
+          });
   return {
     mask,
     map,
