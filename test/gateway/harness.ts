@@ -57,6 +57,18 @@ default:
   action: passthrough
 `;
 
+/** Embed everything (fidelity, threshold segmenter); an image that cannot be embedded is stored as sent. */
+export const EMBED_ALL_RULES = `version: 1
+rules: []
+default:
+  name: embed-all
+  action: embed
+  profile: fidelity
+  segmenter: threshold
+  marginPx: 4
+  onFailure: store-original
+`;
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'stego-gw-test-'));
   const orthanc = options.orthanc ?? (await startTestOrthanc());
@@ -140,6 +152,22 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await rm(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The parts of a multipart/related answer (WADO-RS), as views of `body`. */
+export function multipartParts(body: Uint8Array, contentType: string): Uint8Array[] {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
+  const text = Buffer.from(body).toString('latin1');
+  const out: Uint8Array[] = [];
+  let at = text.indexOf(`--${boundary}`);
+  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
+    const start = text.indexOf('\r\n\r\n', at) + 4;
+    const end = text.indexOf(`\r\n--${boundary}`, start);
+    out.push(body.subarray(start, end));
+    at = end + 2;
+  }
+  return out;
 }
 
 /** A multipart/related; type="application/dicom" body of the given parts. */
