@@ -66,6 +66,13 @@ export interface IntensityTransform {
   readonly maxStored: number;
 }
 
+/** The values Bits Stored and Pixel Representation allow, inclusive. */
+export function storedRange(frame: PixelFrame): readonly [number, number] {
+  return frame.signed
+    ? [-(2 ** (frame.bitsStored - 1)), 2 ** (frame.bitsStored - 1) - 1]
+    : [0, 2 ** frame.bitsStored - 1];
+}
+
 /** The frame's IntensityTransform: CT by its rescale and window, others by the frame's percentile. */
 export function intensityTransform(
   frame: PixelFrame,
@@ -73,8 +80,7 @@ export function intensityTransform(
   options: NormalisationOptions,
 ): IntensityTransform {
   const invert = context.photometricInterpretation === 'MONOCHROME1';
-  const maxStored = frame.signed ? 2 ** (frame.bitsStored - 1) - 1 : 2 ** frame.bitsStored - 1;
-  const minStored = frame.signed ? -(2 ** (frame.bitsStored - 1)) : 0;
+  const [minStored, maxStored] = storedRange(frame);
   // stored -> physical, then the linear map onto [0, 255]: y = stored * a + b.
   let a: number;
   let b: number;

@@ -7,6 +7,7 @@ import {
   reconstruct,
   selectLabels,
 } from './morphology';
+import { storedRange } from './preprocess';
 import type { SegmentationContext, Segmenter } from './segmenter';
 
 /**
@@ -255,8 +256,7 @@ export function ctBelowThreshold(
   if (context.modality !== 'CT') return undefined;
   const slope = context.rescaleSlope === 0 ? 1 : context.rescaleSlope;
   if (!(slope > 0) || !Number.isFinite(context.rescaleIntercept)) return undefined;
-  const minStored = frame.signed ? -(2 ** (frame.bitsStored - 1)) : 0;
-  const maxStored = frame.signed ? 2 ** (frame.bitsStored - 1) - 1 : 2 ** frame.bitsStored - 1;
+  const [minStored, maxStored] = storedRange(frame);
   const isBackground = (v: number): boolean => v * slope + context.rescaleIntercept <= thresholdHu;
   let last = Math.floor((thresholdHu - context.rescaleIntercept) / slope);
   // The same comparison as ctForeground decides, not the rounded division.
