@@ -65,11 +65,6 @@ export interface FrameEmbedReport extends EmbedReport {
   readonly blocksExcluded: number;
   /** Robust profile: the largest shift of one block that was allowed (stored units). */
   readonly robustMaxShift?: number;
-  /**
-   * Lossy input: refused with UNSUPPORTED_TRANSFER_SYNTAX (default 'passthrough': the caller stores
-   * the original), or stored as Explicit VR Little Endian with the payload ('store-explicit-le').
-   */
-  readonly lossyPolicy?: LossyPolicy;
 }
 
 /** Numbers and names only: no patient attribute ever enters the report. */
