@@ -388,3 +388,74 @@ function histogramMedian(hist: Uint32Array, n: number): number {
   }
   return hist.length - 1;
 }
+
+/** How growIntoFaintSignal tells dim tissue from noise (see there). */
+export interface FaintSignalOptions {
+  /** The level (of 255, without the noise floor) from which a sample is signal. */
+  readonly minLevel: number;
+  /** Half the side of the square neighbourhood whose signal is counted (3: 7 x 7 pixels). */
+  readonly radius: number;
+  /** The fraction of that neighbourhood that must be signal for its centre to be tissue. */
+  readonly minFraction: number;
+}
+
+/**
+ * Grows a non-CT mask into the faint tissue connected to it. The model sees MR only above its noise
+ * floor (models/README.md), and the dim partial-volume tissue at the edge of a body (the first and
+ * last slices through it) lies below that floor: the model's outline stops at the bright organs. At
+ * full resolution a sample whose level (without the floor) reaches `minLevel` is signal; a pixel is
+ * faint tissue where signal fills at least `minFraction` of its neighbourhood (dim tissue is dense
+ * signal, background noise that reaches the level is sparse), and every component of faint tissue
+ * that touches the mask joins the body, holes filled.
+ *
+ * Stability: the result depends on the model's mask and on which pixels reach `minLevel` only, so
+ * blocks whose samples all stay under `minLevel` (the segmenter's insensitive range) cannot move it.
+ */
+export function growIntoFaintSignal(
+  mask: Uint8Array,
+  levels: Uint8Array,
+  rows: number,
+  columns: number,
+  options: FaintSignalOptions,
+): Uint8Array {
+  const n = mask.length;
+  const r = options.radius;
+  const side = 2 * r + 1;
+  const minCount = Math.ceil(options.minFraction * side * side - 1e-9);
+  // Signal counts over the square by two sliding sums (rows, then columns); outside the frame is
+  // no signal.
+  const across = new Uint16Array(n);
+  for (let y = 0; y < rows; y++) {
+    const row = y * columns;
+    let sum = 0;
+    for (let x = 0; x < Math.min(r, columns); x++) {
+      if ((levels[row + x] as number) >= options.minLevel) sum++;
+    }
+    for (let x = 0; x < columns; x++) {
+      const enter = x + r;
+      if (enter < columns && (levels[row + enter] as number) >= options.minLevel) sum++;
+      const leave = x - r - 1;
+      if (leave >= 0 && (levels[row + leave] as number) >= options.minLevel) sum--;
+      across[row + x] = sum;
+    }
+  }
+  const joined = new Uint8Array(n);
+  const column = new Uint16Array(columns);
+  for (let y = 0; y < Math.min(r, rows); y++) {
+    for (let x = 0; x < columns; x++)
+      column[x] = (column[x] as number) + (across[y * columns + x] as number);
+  }
+  for (let y = 0; y < rows; y++) {
+    const enter = y + r;
+    const leave = y - r - 1;
+    for (let x = 0; x < columns; x++) {
+      let sum = column[x] as number;
+      if (enter < rows) sum += across[enter * columns + x] as number;
+      if (leave >= 0) sum -= across[leave * columns + x] as number;
+      column[x] = sum;
+      const i = y * columns + x;
+      joined[i] = sum >= minCount || mask[i] !== 0 ? 1 : 0;
+    }
+  }
+  return fillHoles(keepTouching(joined, mask, rows, columns), rows, columns);
+}

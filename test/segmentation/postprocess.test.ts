@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { dilateSquare } from '../../src/stego/block-map';
 import { dilateMask, erodeSquare, fillHoles, keepTouching } from '../../src/segmentation/mask-ops';
 import {
+  growIntoFaintSignal,
   pasteBack,
   refineEdge,
   refinementBand,
@@ -271,5 +272,106 @@ describe('refineEdge', () => {
   it('returns the mask unchanged when there is no outline', () => {
     const empty = new Uint8Array(size * size);
     expect(refineEdge(empty, intensity, size, size, band)).toBe(empty);
+  });
+});
+
+describe('growIntoFaintSignal', () => {
+  const options = { minLevel: 13, radius: 3, minFraction: 0.7 };
+  /** A deterministic pseudo-random sequence in [0, 1). */
+  const noise = (i: number): number => (Math.sin(i * 12.9898) * 43758.5453) % 1;
+
+  function reference(
+    mask: Uint8Array,
+    levels: Uint8Array,
+    rows: number,
+    columns: number,
+    o: typeof options,
+  ): Uint8Array {
+    const joined = new Uint8Array(mask.length);
+    const need = Math.ceil(o.minFraction * (2 * o.radius + 1) ** 2 - 1e-9);
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < columns; x++) {
+        let signal = 0;
+        for (let yy = y - o.radius; yy <= y + o.radius; yy++) {
+          for (let xx = x - o.radius; xx <= x + o.radius; xx++) {
+            if (yy < 0 || yy >= rows || xx < 0 || xx >= columns) continue;
+            if ((levels[yy * columns + xx] as number) >= o.minLevel) signal++;
+          }
+        }
+        const i = y * columns + x;
+        joined[i] = signal >= need || mask[i] !== 0 ? 1 : 0;
+      }
+    }
+    return fillHoles(keepTouching(joined, mask, rows, columns), rows, columns);
+  }
+
+  it('equals counting every neighbourhood pixel by pixel, on random frames of any shape', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.double({ min: 0.1, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (rows, columns, radius, minFraction, seed) => {
+          const n = rows * columns;
+          const levels = Uint8Array.from({ length: n }, (_, i) =>
+            Math.floor(Math.abs(noise(seed + i)) * 40),
+          );
+          const mask = Uint8Array.from({ length: n }, (_, i) =>
+            Math.abs(noise(seed * 7 + i)) > 0.9 ? 1 : 0,
+          );
+          const o = { minLevel: 13, radius, minFraction };
+          expect(Array.from(growIntoFaintSignal(mask, levels, rows, columns, o))).toEqual(
+            Array.from(reference(mask, levels, rows, columns, o)),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  const size = 128;
+  const organ = disk(size, 64, 64, 20);
+  const silhouette = disk(size, 64, 64, 40);
+
+  it('takes in dense dim tissue around the mask and leaves sparse noise outside it', () => {
+    // Organ at level 200, dim tissue at 15..25 with a tenth of its samples dropping to 5, and
+    // background noise of which a fifth reaches the signal level.
+    const levels = Uint8Array.from({ length: size * size }, (_, i) => {
+      const r = Math.abs(noise(i));
+      if (organ[i]) return 200;
+      if (silhouette[i]) return r < 0.1 ? 5 : 15 + Math.floor(r * 10);
+      return r < 0.2 ? 14 : 3;
+    });
+    const grown = growIntoFaintSignal(organ, levels, size, size, options);
+    // The outline settles up to a few pixels inside the silhouette (its edge pixels see less than 70%
+    // signal around them): the safety margin covers that. Nothing of the noise joins.
+    const inner = disk(size, 64, 64, 36);
+    expect(inner.every((v, i) => v === 0 || grown[i] === 1)).toBe(true);
+    expect(grown.every((v, i) => v === 0 || silhouette[i] === 1)).toBe(true);
+    expect(iou(grown, silhouette)).toBeGreaterThan(0.9);
+    expect(iou(organ, silhouette)).toBeLessThan(0.3);
+  });
+
+  it('does not take in dense faint signal that does not touch the mask', () => {
+    const levels = new Uint8Array(size * size);
+    for (let i = 0; i < levels.length; i++) if (organ[i]) levels[i] = 200;
+    for (let y = 2; y < 14; y++) for (let x = 2; x < 30; x++) levels[y * size + x] = 30; // a label
+    const grown = growIntoFaintSignal(organ, levels, size, size, options);
+    expect(Array.from(grown)).toEqual(Array.from(organ));
+  });
+
+  it('cannot be moved by samples that stay under the signal level (the insensitive range)', () => {
+    const levels = Uint8Array.from({ length: size * size }, (_, i) =>
+      organ[i] ? 200 : silhouette[i] ? 10 + Math.floor(Math.abs(noise(i)) * 12) : 0,
+    );
+    const before = growIntoFaintSignal(organ, levels, size, size, options);
+    const changed = Uint8Array.from(levels, (v, i) =>
+      v < options.minLevel ? Math.floor(Math.abs(noise(i + 99)) * options.minLevel) : v,
+    );
+    expect(Array.from(growIntoFaintSignal(organ, changed, size, size, options))).toEqual(
+      Array.from(before),
+    );
   });
 });
