@@ -14,6 +14,11 @@ export interface GatewayMetrics {
   readonly upstreamErrors: Counter<'operation'>;
   /** Identity extractions, by result. */
   readonly extractions: Counter<'result'>;
+  /**
+   * WADO-RS retrieves of one instance, by where the answer came from: `stored-file` (the gateway sent
+   * Orthanc's stored file) or `plugin` (Orthanc's DICOMweb plugin answered).
+   */
+  readonly instanceRetrieves: Counter<'source'>;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -44,6 +49,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       name: 'stego_gateway_extractions_total',
       help: 'Identity extractions, by result',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    instanceRetrieves: new Counter({
+      name: 'stego_gateway_instance_retrieves_total',
+      help: 'WADO-RS retrieves of one instance, by source (stored-file, plugin)',
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

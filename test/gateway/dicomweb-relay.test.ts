@@ -1,11 +1,14 @@
 import express from 'express';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 
 import { dicomWebProxyRouter } from '../../src/gateway/dicomweb/dicomweb-proxy-router';
 import { createMetrics } from '../../src/gateway/metrics';
 import type { OrthancClient, UpstreamResponse } from '../../src/gateway/orthanc/orthanc-client';
+import { DATA_DIR } from './harness';
 
 /**
  * The WADO-RS/QIDO-RS relay against a scripted upstream (unit test of the router alone): bodies
@@ -142,6 +145,152 @@ describe('dicomWebProxyRouter relay', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       expect(upstreamBody?.destroyed).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+/** The stored-file path (instance-file-relay.ts) against a scripted upstream. */
+function startStoredFileRelay(fileScript: () => Script) {
+  const fileBodies: PassThrough[] = [];
+  const calls = { dicomWeb: 0, forgotten: 0 };
+  const partTen = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+  const upstream = {
+    dicomWebBaseUrls: ['http://orthanc:8042/dicom-web'],
+    findInstance: () => Promise.resolve('0123abcd-0123abcd'),
+    forgetInstance: () => {
+      calls.forgotten += 1;
+    },
+    instanceFileStream(): Promise<UpstreamResponse> {
+      const body = new PassThrough();
+      fileBodies.push(body);
+      setImmediate(() => fileScript()(body));
+      return Promise.resolve({
+        status: 200,
+        headers: { 'content-length': String(partTen.length) },
+        body: body as unknown as UpstreamResponse['body'],
+      });
+    },
+    dicomWeb(): Promise<UpstreamResponse> {
+      calls.dicomWeb += 1;
+      const body = new PassThrough();
+      setImmediate(() => body.end('from the plugin'));
+      return Promise.resolve({
+        status: 200,
+        headers: { 'content-type': 'multipart/related; type="application/dicom"' },
+        body: body as unknown as UpstreamResponse['body'],
+      });
+    },
+  } as unknown as OrthancClient;
+  const app = express();
+  app.use(
+    dicomWebProxyRouter({
+      upstream,
+      baseUrl: () => 'https://gateway.example/dicom-web',
+      metrics: createMetrics(),
+    }),
+  );
+  const server = http.createServer(app);
+  return new Promise<{
+    url: string;
+    partTen: Buffer;
+    fileBodies: PassThrough[];
+    calls: typeof calls;
+    close: () => Promise<void>;
+  }>((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}/studies/1.2/series/3.4/instances/5.6`,
+        partTen,
+        fileBodies,
+        calls,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+function getDicom(url: string): Promise<{ status: number; body: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(
+        url,
+        { agent: false, headers: { Accept: 'multipart/related; type="application/dicom"' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: true }),
+          );
+          res.on('error', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: false }),
+          );
+        },
+      )
+      .on('error', reject);
+  });
+}
+
+describe('dicomWebProxyRouter, one instance from the stored file', () => {
+  it('sends the file in chunks as one part, and cuts the answer when Orthanc breaks off', async () => {
+    let breakOff = false;
+    const relay = await startStoredFileRelay(() => (b) => {
+      // The meta group arrives in two pieces, the rest after it.
+      b.write(relay.partTen.subarray(0, 150));
+      b.write(relay.partTen.subarray(150, 100_000));
+      if (breakOff) setImmediate(() => b.destroy(new Error('socket hang up')));
+      else b.end(relay.partTen.subarray(100_000));
+    });
+    try {
+      const whole = await getDicom(relay.url);
+      expect(whole.status).toBe(200);
+      expect(whole.body.includes(relay.partTen)).toBe(true);
+      breakOff = true;
+      const cut = await getDicom(relay.url).catch(() => undefined);
+      expect(cut?.complete ?? false).toBe(false);
+      expect(relay.calls.dicomWeb).toBe(0);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("stops reading Orthanc's file when the client goes away", async () => {
+    const relay = await startStoredFileRelay(() => (b) => {
+      b.write(relay.partTen); // and never ends
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        const request = http.get(
+          relay.url,
+          { agent: false, headers: { Accept: 'multipart/related; type="application/dicom"' } },
+          (res) => {
+            res.once('data', () => {
+              request.destroy();
+              resolve();
+            });
+          },
+        );
+        request.on('error', () => undefined);
+      });
+      const fileBody = relay.fileBodies[0];
+      for (let i = 0; i < 100 && fileBody?.destroyed !== true; i += 1) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(fileBody?.destroyed).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('leaves a stored file that is not Part 10 to the plugin', async () => {
+    const relay = await startStoredFileRelay(() => (b) => b.end(Buffer.alloc(2_000, 7)));
+    try {
+      const reply = await getDicom(relay.url);
+      expect(reply.body.toString()).toBe('from the plugin');
+      expect(relay.calls.dicomWeb).toBe(1);
+      expect(relay.fileBodies[0]?.destroyed).toBe(true);
     } finally {
       await relay.close();
     }

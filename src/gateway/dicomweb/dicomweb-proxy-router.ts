@@ -12,7 +12,9 @@ import type { Readable, Writable } from 'node:stream';
 import type { OrthancClient } from '../orthanc/orthanc-client';
 import type { GatewayMetrics } from '../metrics';
 import { sendError } from '../http-errors';
+import { relayStoredInstance } from './instance-file-relay';
 import { replaceStream } from './replace-stream';
+import { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
 
 export interface DicomWebProxyOptions {
   readonly upstream: OrthancClient;
@@ -65,6 +67,23 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
+    // One instance in its stored syntax: from the stored file (instance-file-relay.ts). Requests
+    // with a query or a condition go to the plugin, which decides on those.
+    const instance = segments.length === 6 ? retrieveTarget(segments) : undefined;
+    if (instance !== undefined) {
+      const syntax = acceptedTransferSyntax(headers.accept, false);
+      if (
+        syntax !== undefined &&
+        query === '' &&
+        headers['if-none-match'] === undefined &&
+        headers['if-modified-since'] === undefined &&
+        (await relayStoredInstance(options.upstream, instance, syntax, res)) === 'sent'
+      ) {
+        options.metrics.instanceRetrieves.inc({ source: 'stored-file' });
+        return;
+      }
+      options.metrics.instanceRetrieves.inc({ source: 'plugin' });
+    }
     let upstream;
     try {
       upstream = await options.upstream.dicomWeb('GET', `${path}${query}`, headers);
@@ -75,8 +94,7 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
     if (upstream.status >= 500) {
       // Loaded on the first failure only: it brings in the DICOM adapter (dcmjs and its codecs),
       // about a quarter of the event loop's heap, which every full GC would mark.
-      const { acceptedTransferSyntax, retrieveTarget, transcodeFallback } =
-        await import('./transcode-fallback');
+      const { transcodeFallback } = await import('./transcode-fallback');
       const target = retrieveTarget(segments);
       const syntax =
         target === undefined

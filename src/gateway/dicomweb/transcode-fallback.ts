@@ -14,56 +14,10 @@ import { TAG } from '../../dicom/tag-walker';
 import { StegoGatewayError } from '../../stego/errors';
 import type { OrthancClient } from '../orthanc/orthanc-client';
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+import { EXPLICIT_VR_LITTLE_ENDIAN, type RetrieveTarget } from './retrieve-target';
 
-/** What a retrieve path names: one instance, or frames of one instance (1-based numbers). */
-export interface RetrieveTarget {
-  readonly studyInstanceUid: string;
-  readonly seriesInstanceUid: string;
-  readonly sopInstanceUid: string;
-  readonly frames?: readonly number[];
-}
-
-/** `studies/{s}/series/{se}/instances/{i}` or `.../frames/{1,2,3}`; undefined for anything else. */
-export function retrieveTarget(segments: readonly string[]): RetrieveTarget | undefined {
-  const [studies, study, series, seriesUid, instances, sop, frames, list] = segments;
-  if (studies !== 'studies' || series !== 'series' || instances !== 'instances') return undefined;
-  if (study === undefined || seriesUid === undefined || sop === undefined) return undefined;
-  const uids = { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop };
-  if (segments.length === 6) return uids;
-  if (segments.length !== 8 || frames !== 'frames' || list === undefined) return undefined;
-  const numbers = list.split(',').map(Number);
-  if (!numbers.every((n) => Number.isInteger(n) && n >= 1)) return undefined;
-  return { ...uids, frames: numbers };
-}
-
-/**
- * The transfer syntax an Accept header asks for with a multipart type of application/dicom (for an
- * instance) or application/octet-stream (for frames): the `transfer-syntax` parameter, Explicit VR
- * Little Endian when absent (PS3.18 8.7.3.5.2); '*' for "as stored"; undefined when the header asks
- * for something else (rendered, single part...).
- */
-export function acceptedTransferSyntax(
-  accept: string | undefined,
-  frames: boolean,
-): string | undefined {
-  if (accept === undefined) return undefined;
-  const type = frames ? 'application/octet-stream' : 'application/dicom';
-  for (const range of accept.split(',')) {
-    const [essence, ...parameters] = range.split(';').map((p) => p.trim());
-    if (essence?.toLowerCase() !== 'multipart/related') continue;
-    const values = new Map(
-      parameters.map((p) => {
-        const at = p.indexOf('=');
-        const value = p.slice(at + 1).trim();
-        return [p.slice(0, at).trim().toLowerCase(), value.replace(/^"(.*)"$/, '$1')] as const;
-      }),
-    );
-    if ((values.get('type') ?? '').toLowerCase() !== type) continue;
-    return values.get('transfer-syntax') ?? EXPLICIT_VR_LITTLE_ENDIAN;
-  }
-  return undefined;
-}
+export { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
+export type { RetrieveTarget } from './retrieve-target';
 
 export type FallbackAnswer =
   | { readonly status: 200; readonly contentType: string; readonly body: Buffer }

@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 import { StegoGatewayError } from '../../stego/errors';
@@ -26,6 +27,7 @@ const storeInstanceSchema = z.object({
 
 const systemSchema = z.object({ Version: z.string(), Name: z.string() }).loose();
 const lookupSchema = z.array(z.object({ ID: z.string(), Type: z.string() }).loose());
+const idListSchema = z.array(z.string());
 const seriesListSchema = z.array(
   z
     .object({ ID: z.string(), MainDicomTags: z.object({ SeriesInstanceUID: z.string() }).loose() })
@@ -66,6 +68,19 @@ export interface UpstreamResponse {
   readonly body: IncomingMessage;
 }
 
+/**
+ * Instances whose Orthanc id the client remembers (about 200 bytes each). An id never changes for
+ * the same UIDs and patient; a deleted instance answers 404 and is forgotten (forgetInstance).
+ */
+const LOCATED_INSTANCES = 100_000;
+
+/** Where Orthanc keeps an instance: its id, and the study and series it belongs to. */
+interface InstanceLocation {
+  readonly orthancId: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+}
+
 /** How long an idle connection to Orthanc is kept: well within Orthanc's own 1 s keep-alive. */
 const IDLE_SOCKET_MS = 500;
 
@@ -93,6 +108,8 @@ function keepOrthancSocketAlive(socket: Duplex): boolean {
 
 export class OrthancClient {
   private readonly agent: http.Agent;
+  /** SOP Instance UID -> where Orthanc keeps it (findInstance, rememberInstance). */
+  private readonly locations = new LRUCache<string, InstanceLocation>({ max: LOCATED_INSTANCES });
   private readonly base: URL;
   private readonly authorization: string;
 
@@ -155,26 +172,55 @@ export class OrthancClient {
     return { ok: true, status, orthancId: parsed.data.ID };
   }
 
-  /** The Orthanc id of an instance, or undefined when Orthanc does not hold it. */
+  /**
+   * The Orthanc id of an instance, or undefined when Orthanc does not hold it under the study and
+   * series named. Remembered ids first; else one database query (/tools/find on the three UIDs,
+   * which reads no file), whose answer is remembered.
+   */
   async findInstance(uids: InstanceUids): Promise<string | undefined> {
-    const found = lookupSchema.parse(
-      await this.json('POST', '/tools/lookup', Buffer.from(uids.sopInstanceUid), 'text/plain'),
-    );
-    const instance = found.find((entry) => entry.Type === 'Instance');
-    if (instance === undefined) return undefined;
-    // The lookup is by SOP Instance UID only; check the hierarchy the caller named.
-    const tags = z
-      .object({ StudyInstanceUID: z.string(), SeriesInstanceUID: z.string() })
-      .loose()
-      .safeParse(await this.json('GET', `/instances/${instance.ID}/simplified-tags`));
+    const known = this.locations.get(uids.sopInstanceUid);
     if (
-      !tags.success ||
-      tags.data.StudyInstanceUID !== uids.studyInstanceUid ||
-      tags.data.SeriesInstanceUID !== uids.seriesInstanceUid
+      known !== undefined &&
+      known.studyInstanceUid === uids.studyInstanceUid &&
+      known.seriesInstanceUid === uids.seriesInstanceUid
     ) {
-      return undefined;
+      return known.orthancId;
     }
-    return instance.ID;
+    const query = {
+      Level: 'Instance',
+      Query: {
+        StudyInstanceUID: uids.studyInstanceUid,
+        SeriesInstanceUID: uids.seriesInstanceUid,
+        SOPInstanceUID: uids.sopInstanceUid,
+      },
+    };
+    const ids = idListSchema.parse(
+      await this.json(
+        'POST',
+        '/tools/find',
+        Buffer.from(JSON.stringify(query)),
+        'application/json',
+      ),
+    );
+    // UIDs are unique; Orthanc holds one instance per UID (a second store is AlreadyStored).
+    const [orthancId] = ids;
+    if (orthancId === undefined || ids.length !== 1) return undefined;
+    this.rememberInstance(uids, orthancId);
+    return orthancId;
+  }
+
+  /** Remembers where an instance lives (the gateway just stored it there). */
+  rememberInstance(uids: InstanceUids, orthancId: string): void {
+    this.locations.set(uids.sopInstanceUid, {
+      orthancId,
+      studyInstanceUid: uids.studyInstanceUid,
+      seriesInstanceUid: uids.seriesInstanceUid,
+    });
+  }
+
+  /** Forgets a remembered instance (Orthanc no longer holds it under that id). */
+  forgetInstance(sopInstanceUid: string): void {
+    this.locations.delete(sopInstanceUid);
   }
 
   /** Every instance of a study (and series, when given), in Orthanc's order. */
@@ -211,14 +257,17 @@ export class OrthancClient {
 
   /** The stored Part 10 file. */
   async instanceFile(orthancId: string): Promise<Buffer> {
-    if (!/^[0-9a-f-]+$/.test(orthancId)) {
-      throw new StegoGatewayError('UPSTREAM_ERROR', `bad Orthanc id [${orthancId}]`, {
-        httpStatus: 502,
-      });
-    }
+    checkOrthancId(orthancId);
     const response = await this.buffered('GET', `/instances/${orthancId}/file`);
     if (response.status !== 200) throw upstreamError(response.status, 'GET instance file');
     return response.body;
+  }
+
+  /** The stored Part 10 file, as a stream (WADO-RS from the stored file: instance-file-relay.ts). */
+  async instanceFileStream(orthancId: string): Promise<UpstreamResponse> {
+    checkOrthancId(orthancId);
+    const { response } = await this.request('GET', `/instances/${orthancId}/file`, {});
+    return { status: response.statusCode ?? 502, headers: response.headers, body: response };
   }
 
   /** Deletes a study by its Study Instance UID (tests and admin tooling). */
@@ -332,6 +381,14 @@ export class OrthancClient {
       request.end(
         body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
       );
+    });
+  }
+}
+
+function checkOrthancId(orthancId: string): void {
+  if (!/^[0-9a-f-]+$/.test(orthancId)) {
+    throw new StegoGatewayError('UPSTREAM_ERROR', `bad Orthanc id [${orthancId}]`, {
+      httpStatus: 502,
     });
   }
 }

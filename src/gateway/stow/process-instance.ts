@@ -280,6 +280,15 @@ async function processInstanceOrThrow(
       { outcome: 'failed', match, destination, ...where },
     );
   }
+  // WADO-RS of this instance reads the stored file by its id (instance-file-relay.ts).
+  upstream.rememberInstance(
+    {
+      studyInstanceUid: header.studyInstanceUid,
+      seriesInstanceUid: header.seriesInstanceUid,
+      sopInstanceUid,
+    },
+    stored.orthancId,
+  );
   deps.metrics.instances.inc({ outcome });
   await record(deps, log, {
     outcome,

