@@ -3,7 +3,9 @@
  * - STOW-RS of the same 512x512 CT series (one instance per request, 4 clients): directly to
  *   Orthanc's DICOMweb plugin, through the gateway with a passthrough rule, and through it with
  *   embedding (fidelity profile, worker pool);
- * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway;
+ * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway (which
+ *   answers an instance in its stored syntax from Orthanc's stored file, not through the DICOMweb
+ *   plugin: docs/api.md, so Orthanc's share of the CPU is smaller on that path);
  * - both also through a minimal node:http reverse proxy (30 lines, no auth, no parsing, no
  *   rewriting): the floor of any Node.js hop on this machine, which shows how much of the gap to
  *   direct is the gateway's own work and how much is one more process copying the bytes.
