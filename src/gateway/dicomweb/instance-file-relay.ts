@@ -151,6 +151,12 @@ export async function relayStoredInstance(
     'latin1',
   );
   const closing = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');
+  const body = file.body;
+  if (res.destroyed) {
+    // The client went away while the file was looked up.
+    body.destroy();
+    return 'sent';
+  }
   res.status(200);
   res.setHeader(
     'content-type',
@@ -159,10 +165,7 @@ export async function relayStoredInstance(
   if (Number.isInteger(fileLength)) {
     res.setHeader('content-length', opening.length + fileLength + closing.length);
   }
-  res.write(opening);
-  res.write(meta.head);
   await new Promise<void>((resolve) => {
-    const body = file.body;
     let settled = false;
     const settle = (ok: boolean): void => {
       if (settled) return;
@@ -175,10 +178,7 @@ export async function relayStoredInstance(
       }
       resolve();
     };
-    if (body.readableEnded) {
-      settle(true);
-      return;
-    }
+    // Listeners first: a client that goes away during the first writes must still end the wait.
     body.once('end', () => settle(true));
     body.once('error', () => settle(false));
     // An answer Orthanc broke off closes without 'end'.
@@ -189,7 +189,10 @@ export async function relayStoredInstance(
       if (!res.writableFinished) settle(false);
     });
     res.once('error', () => settle(false));
-    body.pipe(res, { end: false });
+    res.write(opening);
+    res.write(meta.head);
+    if (body.readableEnded) settle(true);
+    else body.pipe(res, { end: false });
   });
   return 'sent';
 }
