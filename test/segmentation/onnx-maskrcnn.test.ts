@@ -166,6 +166,31 @@ describe('onnx-maskrcnn on real slices and bad input', () => {
     expect(sum(mask.data)).toBe(0);
   });
 
+  it('4000x4000 MR with a body and a dim rim: the body and its rim, nothing of the noise', async () => {
+    const size = 4000;
+    const c = size / 2;
+    const MR = { ...CT, modality: 'MR', rescaleIntercept: 0 } as const;
+    // A bright disk of radius 1000 px, a dim rim to radius 1200 (8% of the bright level, below the
+    // model's noise floor), background noise reaching the signal level at one pixel in 16.
+    const samples = new Int32Array(size * size);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const i = y * size + x;
+        const r2 = (x - c) ** 2 + (y - c) ** 2;
+        samples[i] =
+          r2 <= 1000 ** 2 ? 1000 + (i % 7) : r2 <= 1200 ** 2 ? 80 + (i % 5) : i % 16 === 0 ? 60 : 3;
+      }
+    }
+    const frame = { rows: size, columns: size, bitsStored: 12, signed: false, samples };
+    const mask = await segmenter.segment(frame, MR);
+    expect(mask.data.length).toBe(size * size);
+    const at = (dy: number, dx: number) => mask.data[(c + dy) * size + c + dx];
+    expect(at(0, 0)).toBe(1);
+    expect(at(0, 1150)).toBe(1); // the rim, which the model alone cannot see
+    expect(at(0, 1250)).toBe(0);
+    expect(at(1900, 1900)).toBe(0);
+  });
+
   it.each([
     ['0 rows', { rows: 0, columns: 5, bitsStored: 12, signed: false, samples: new Int32Array(0) }],
     [
