@@ -420,42 +420,68 @@ export function growIntoFaintSignal(
 ): Uint8Array {
   const n = mask.length;
   const r = options.radius;
-  const side = 2 * r + 1;
-  const minCount = Math.ceil(options.minFraction * side * side - 1e-9);
-  // Signal counts over the square by two sliding sums (rows, then columns); outside the frame is
-  // no signal.
-  const across = new Uint16Array(n);
-  for (let y = 0; y < rows; y++) {
-    const row = y * columns;
-    let sum = 0;
-    for (let x = 0; x < Math.min(r, columns); x++) {
-      if ((levels[row + x] as number) >= options.minLevel) sum++;
+  const minLevel = options.minLevel;
+  const minCount = Math.ceil(options.minFraction * (2 * r + 1) ** 2 - 1e-9);
+  // Whether signal fills enough of the pixel's square (cut by the frame's edge; outside is no
+  // signal). Counted only where the flood below asks: the tissue added and its outline, not the
+  // whole frame (a 960 x 320 mouse MR slice: the growth cost 16 ms counting everywhere, 4 ms so).
+  const dense = (i: number): boolean => {
+    const y = (i / columns) | 0;
+    const x = i - y * columns;
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(rows - 1, y + r);
+    const x0 = Math.max(0, x - r);
+    const x1 = Math.min(columns - 1, x + r);
+    const width = x1 - x0 + 1;
+    let left = (y1 - y0 + 1) * width;
+    let count = 0;
+    for (let yy = y0; yy <= y1 && count + left >= minCount; yy++) {
+      const row = yy * columns;
+      for (let xx = x0; xx <= x1; xx++) if ((levels[row + xx] as number) >= minLevel) count++;
+      if (count >= minCount) return true;
+      left -= width;
     }
-    for (let x = 0; x < columns; x++) {
-      const enter = x + r;
-      if (enter < columns && (levels[row + enter] as number) >= options.minLevel) sum++;
-      const leave = x - r - 1;
-      if (leave >= 0 && (levels[row + leave] as number) >= options.minLevel) sum--;
-      across[row + x] = sum;
+    return count >= minCount;
+  };
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[i] = 1;
+  // Flood from the pixels just outside the mask through dense pixels: the same set as the
+  // components of (dense or mask) that touch the mask.
+  const ring = dilateMask(out, rows, columns, 1);
+  const tested = new Uint8Array(n);
+  let stack = new Int32Array(1024);
+  let top = 0;
+  const push = (i: number): void => {
+    if (top === stack.length) {
+      const grown = new Int32Array(stack.length * 2);
+      grown.set(stack);
+      stack = grown;
+    }
+    stack[top++] = i;
+  };
+  for (let i = 0; i < n; i++) {
+    if (ring[i] === 0 || out[i] !== 0) continue;
+    tested[i] = 1;
+    if (dense(i)) {
+      out[i] = 1;
+      push(i);
     }
   }
-  const joined = new Uint8Array(n);
-  const column = new Uint16Array(columns);
-  for (let y = 0; y < Math.min(r, rows); y++) {
-    for (let x = 0; x < columns; x++)
-      column[x] = (column[x] as number) + (across[y * columns + x] as number);
-  }
-  for (let y = 0; y < rows; y++) {
-    const enter = y + r;
-    const leave = y - r - 1;
-    for (let x = 0; x < columns; x++) {
-      let sum = column[x] as number;
-      if (enter < rows) sum += across[enter * columns + x] as number;
-      if (leave >= 0) sum -= across[leave * columns + x] as number;
-      column[x] = sum;
-      const i = y * columns + x;
-      joined[i] = sum >= minCount || mask[i] !== 0 ? 1 : 0;
+  while (top > 0) {
+    const i = stack[--top] as number;
+    const y = (i / columns) | 0;
+    const x = i - y * columns;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(rows - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(columns - 1, x + 1); xx++) {
+        const j = yy * columns + xx;
+        if (out[j] !== 0 || tested[j] !== 0) continue;
+        tested[j] = 1;
+        if (dense(j)) {
+          out[j] = 1;
+          push(j);
+        }
+      }
     }
   }
-  return fillHoles(keepTouching(joined, mask, rows, columns), rows, columns);
+  return fillHoles(out, rows, columns);
 }
