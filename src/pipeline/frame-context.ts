@@ -1,7 +1,12 @@
 import { paddingMask, type DicomImage } from '../dicom';
 import type { SegmentationContext, Segmenter } from '../segmentation/segmenter';
 import { blockMapFromMask } from '../stego/block-map';
-import { percentileOfSamples } from '../segmentation/preprocess';
+import {
+  faintSamplesPerBlock,
+  faintTissueLevel,
+  QUIET_MAX_PER_BLOCK,
+  type FaintTissueLevel,
+} from '../segmentation/faint-tissue';
 import {
   BLOCK_SIZE,
   type BlockMap,
@@ -38,17 +43,15 @@ export interface FrameAnalysis {
 }
 
 /**
- * A safety net under the segmenter, for MR and other non-CT frames: dim tissue at the edge of a body
- * (partial volume, 5-15% of the frame's 99.5th percentile in the first and last coronal slices of
- * the mouse MR) can be missed by a segmenter, and its samples, invisible to the model below its noise
- * floor, would otherwise be embedded into. A block counts as background only while at most
- * QUIET_MAX_PER_BLOCK of its 16 samples reach QUIET_FRACTION of the percentile (isolated noise
- * spikes do, tissue does throughout), and the engine may not move a sample up to that value, so the
- * count can only fall and the map stays the same at extraction. CT needs none: below the -600 HU
- * window lies air, padding and lung, never soft tissue.
+ * A safety net under the segmenter, for MR and other non-CT frames (src/segmentation/faint-tissue.ts):
+ * dim tissue at the edge of a body can be missed by a segmenter, and its samples, invisible to the
+ * model below its noise floor, would otherwise be embedded into. A block counts as background only
+ * while at most QUIET_MAX_PER_BLOCK of its 16 samples reach QUIET_FRACTION of the percentile
+ * (isolated noise spikes do, tissue does throughout), and the engine may not move a sample up to
+ * that value, so the count can only fall and the map stays the same at extraction. The onnx-maskrcnn
+ * segmenter's faint-tissue growth relies on the same rule.
  */
-export const QUIET_FRACTION = 0.05;
-export const QUIET_MAX_PER_BLOCK = 3;
+export { QUIET_FRACTION, QUIET_MAX_PER_BLOCK } from '../segmentation/faint-tissue';
 
 export function segmentationContext(
   image: DicomImage,
@@ -114,7 +117,7 @@ export async function analyseFrame(
   }
   const insensitive = segmenter.insensitiveRange?.(frame, context);
   let frozen = insensitive === undefined ? padding : visibleOrPadding(frame, insensitive, padding);
-  const faint = faintTissueThreshold(image, frame, padding);
+  const faint = faintTissueLevel(frame, context);
   const faintTissueFrom = faint?.from;
   if (faint !== undefined) frozen = freezeFaintTissueBlocks(frame, faint, frozen);
   const map = blockMapFromMask(mask, {
@@ -139,51 +142,25 @@ export async function analyseFrame(
 }
 
 /**
- * See QUIET_FRACTION: `from` is the smallest value that may be faint tissue, `percentile` the
- * frame's 99.5th percentile it derives from (at least `from`); undefined for CT and MONOCHROME1.
- */
-export function faintTissueThreshold(
-  image: DicomImage,
-  frame: PixelFrame,
-  padding: Uint8Array | undefined,
-): { readonly from: number; readonly percentile: number } | undefined {
-  if (image.modality === 'CT' || image.photometricInterpretation !== 'MONOCHROME2') {
-    return undefined;
-  }
-  // A blank frame (percentile 0) gets the rule too, at 1: were it left out, its stego frame (a
-  // few samples at 1) would get it at extraction and another map. Nothing may then be written into
-  // it, which is a refusal (PAYLOAD_TOO_LARGE), not a map that moves.
-  const p = percentileOfSamples(frame.samples, padding, 99.5);
-  const from = Math.max(1, Math.ceil(QUIET_FRACTION * p));
-  return { from, percentile: Math.max(from, p) };
-}
-
-/**
  * Marks every pixel of the 4x4 blocks holding more than QUIET_MAX_PER_BLOCK faint samples, or any
  * sample at or above the percentile (so that no embedded sample can move the percentile, and with it
  * the threshold, however the segmenter reads the frame).
  */
 function freezeFaintTissueBlocks(
   frame: PixelFrame,
-  { from, percentile }: { readonly from: number; readonly percentile: number },
+  level: FaintTissueLevel,
   frozen: Uint8Array | undefined,
 ): Uint8Array {
-  const { rows, columns, samples } = frame;
+  const { columns, samples } = frame;
   const out = frozen === undefined ? new Uint8Array(samples.length) : Uint8Array.from(frozen);
-  for (let by = 0; by + BLOCK_SIZE <= rows; by += BLOCK_SIZE) {
-    for (let bx = 0; bx + BLOCK_SIZE <= columns; bx += BLOCK_SIZE) {
-      let faint = 0;
-      for (let y = by; y < by + BLOCK_SIZE; y++) {
-        for (let x = bx; x < bx + BLOCK_SIZE; x++) {
-          const v = samples[y * columns + x] as number;
-          if (v >= percentile) faint = BLOCK_SIZE * BLOCK_SIZE;
-          else if (v >= from) faint++;
-        }
-      }
-      if (faint <= QUIET_MAX_PER_BLOCK) continue;
-      for (let y = by; y < by + BLOCK_SIZE; y++)
-        out.fill(1, y * columns + bx, y * columns + bx + BLOCK_SIZE);
-    }
+  const counts = faintSamplesPerBlock(frame, level);
+  const blockColumns = Math.floor(columns / BLOCK_SIZE);
+  for (let b = 0; b < counts.length; b++) {
+    if ((counts[b] as number) <= QUIET_MAX_PER_BLOCK) continue;
+    const by = Math.floor(b / blockColumns) * BLOCK_SIZE;
+    const bx = (b % blockColumns) * BLOCK_SIZE;
+    for (let y = by; y < by + BLOCK_SIZE; y++)
+      out.fill(1, y * columns + bx, y * columns + bx + BLOCK_SIZE);
   }
   return out;
 }

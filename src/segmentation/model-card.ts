@@ -19,13 +19,6 @@ export const BODY_MODEL = {
    * then flat zero, as air is in CT, so +-1 embedding changes there cannot reach the model.
    */
   noiseFloor: 0.15,
-  /**
-   * Other modalities: from this fraction of the percentile a sample is signal; where signal fills at
-   * least `fraction` of the `radius` neighbourhood and connects to the model's mask, it is body
-   * (growIntoFaintSignal): dim tissue under the noise floor that the model cannot see. Samples below
-   * it are what the segmenter cannot see at all (its insensitive range).
-   */
-  faintSignal: { fraction: 0.05, radius: 3, minFraction: 0.7 },
   /** Instances scoring below this are ignored; the rest are united. */
   scoreThreshold: 0.5,
 } as const;

@@ -7,11 +7,12 @@ import type { PixelFrame, SignificanceMask } from '../stego/types';
 import { BODY_MODEL } from './model-card';
 import {
   finishMask,
-  growIntoFaintSignal,
+  growIntoFaintTissue,
   pasteBack,
   refinementBand,
   unionProbability,
 } from './postprocess';
+import { faintTissueLevel } from './faint-tissue';
 import { levelZeroRange, modelInput, normaliseFrame } from './preprocess';
 import type { SegmentationContext, Segmenter } from './segmenter';
 
@@ -27,10 +28,10 @@ export interface OnnxSegmenterOptions {
   /** Instances scoring below this are ignored (default: the model card's 0.5). */
   readonly scoreThreshold?: number;
   /**
-   * Non-CT frames: grow the mask into faint signal connected to it (default true; see
-   * growIntoFaintSignal in postprocess.ts).
+   * Non-CT MONOCHROME2 frames: grow the mask into the faint tissue connected to it (default true; see
+   * growIntoFaintTissue in postprocess.ts).
    */
-  readonly faintSignal?: boolean;
+  readonly faintTissue?: boolean;
 }
 
 export const DEFAULT_MODEL_PATH = path.resolve(__dirname, '../../models', BODY_MODEL.fileName);
@@ -105,13 +106,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
     );
   }
   const refine = options.refineEdges ?? true;
-  const growFaint = options.faintSignal ?? true;
-  const floorLevel = Math.round(255 * BODY_MODEL.noiseFloor);
-  const faintSignal = {
-    minLevel: Math.round(255 * BODY_MODEL.faintSignal.fraction),
-    radius: BODY_MODEL.faintSignal.radius,
-    minFraction: BODY_MODEL.faintSignal.minFraction,
-  };
+  const growFaint = options.faintTissue ?? true;
   const scoreThreshold = options.scoreThreshold ?? BODY_MODEL.scoreThreshold;
   const size = BODY_MODEL.inputSize;
   let closed = false;
@@ -124,22 +119,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
       throw new StegoGatewayError('SEGMENTER_CLOSED', 'the onnx-maskrcnn segmenter is closed');
     validateFrame(frame, context);
     const { rows, columns } = frame;
-    // Non-CT: the levels without the noise floor are kept for growIntoFaintSignal; the model and the
-    // edge refinement see them floored, as in training.
-    const faint = growFaint && context.modality !== 'CT';
-    const levels = normaliseFrame(
-      frame,
-      context,
-      faint ? { ...BODY_MODEL, noiseFloor: 0 } : BODY_MODEL,
-    );
-    let intensity = levels;
-    if (faint) {
-      intensity = new Uint8Array(levels.length);
-      for (let i = 0; i < levels.length; i++) {
-        const v = levels[i] as number;
-        intensity[i] = v < floorLevel ? 0 : v;
-      }
-    }
+    const intensity = normaliseFrame(frame, context, BODY_MODEL);
     const input = new ort.Tensor('float32', modelInput(intensity, rows, columns, size), [
       1,
       size,
@@ -158,7 +138,8 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
         columns,
         refine ? refinementBand(rows, columns, size) : undefined,
       );
-      if (faint) data = growIntoFaintSignal(data, levels, rows, columns, faintSignal);
+      const level = growFaint ? faintTissueLevel(frame, context) : undefined;
+      if (level !== undefined) data = growIntoFaintTissue(data, frame, level, context.padding);
     }
     const padding = context.padding;
     if (padding !== undefined)
@@ -170,16 +151,11 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
     name: 'onnx-maskrcnn',
     segment,
     // The model and the edge refinement see only the 8-bit levels of normaliseFrame (padding read as
-    // 0): samples that stay at level 0 cannot move the mask. Non-CT frames with faint-signal growth:
-    // samples under the faint-signal level, which growIntoFaintSignal does not see either.
+    // 0): samples that stay at level 0 cannot move the mask. The faint-tissue growth reads blocks
+    // that the pipeline's faint-tissue rule keeps out of every embedding (faint-tissue.ts).
     insensitiveRange(frame, context) {
       validateFrame(frame, context);
-      const faint = growFaint && context.modality !== 'CT';
-      return levelZeroRange(
-        frame,
-        context,
-        faint ? { ...BODY_MODEL, noiseFloor: BODY_MODEL.faintSignal.fraction } : BODY_MODEL,
-      );
+      return levelZeroRange(frame, context, BODY_MODEL);
     },
     async close() {
       if (closed) return;

@@ -7,6 +7,8 @@ import {
   keepTouching,
   touches,
 } from './mask-ops';
+import { BLOCK_SIZE, type PixelFrame } from '../stego/types';
+import { faintSamplesPerBlock, GROWTH_MIN_PER_BLOCK, type FaintTissueLevel } from './faint-tissue';
 import { resample } from './preprocess';
 
 /**
@@ -389,80 +391,113 @@ function histogramMedian(hist: Uint32Array, n: number): number {
   return hist.length - 1;
 }
 
-/** How growIntoFaintSignal tells dim tissue from noise (see there). */
-export interface FaintSignalOptions {
-  /** The level (of 255, without the noise floor) from which a sample is signal. */
-  readonly minLevel: number;
-  /** Half the side of the square neighbourhood whose signal is counted (3: 7 x 7 pixels). */
-  readonly radius: number;
-  /** The fraction of that neighbourhood that must be signal for its centre to be tissue. */
-  readonly minFraction: number;
+/**
+ * Grows a non-CT mask into the faint tissue connected to it (see faint-tissue.ts). The model sees MR
+ * only above its noise floor (models/README.md), and the dim partial-volume tissue at the edge of a
+ * body (the first and last slices through it) lies below that floor: the model's outline stops at
+ * the bright organs. Blocks where more than GROWTH_MIN_PER_BLOCK of 16 samples reach the faint level
+ * are faint tissue (dense signal; background noise that reaches the level is sparse); those
+ * connected to the mask's blocks through such blocks join, and of their pixels those that reach the
+ * level and connect to the mask through others that do; holes filled; padding never.
+ *
+ * Stability: the blocks it reads are never embedded into, and no embedded block becomes one (the
+ * pipeline's faint-tissue rule), so the growth is the same on the stego frame.
+ */
+export function growIntoFaintTissue(
+  mask: Uint8Array,
+  frame: PixelFrame,
+  level: FaintTissueLevel,
+  padding?: Uint8Array,
+): Uint8Array {
+  const { rows, columns, samples } = frame;
+  const counts = faintSamplesPerBlock(frame, level);
+  const blockRows = Math.floor(rows / BLOCK_SIZE);
+  const blockColumns = Math.floor(columns / BLOCK_SIZE);
+  const blocks = blockRows * blockColumns;
+  // 1: a block of faint tissue; 2: a block holding mask pixels (the seeds); 3: both.
+  const kind = new Uint8Array(blocks);
+  for (let b = 0; b < blocks; b++) if ((counts[b] as number) > GROWTH_MIN_PER_BLOCK) kind[b] = 1;
+  for (let y = 0; y < blockRows * BLOCK_SIZE; y++) {
+    const row = y * columns;
+    let x = findByte(mask, 1, row, row + blockColumns * BLOCK_SIZE);
+    while (x >= 0) {
+      const b = ((y / BLOCK_SIZE) | 0) * blockColumns + (((x - row) / BLOCK_SIZE) | 0);
+      kind[b] = (kind[b] as number) | 2;
+      // On to the next block of this row.
+      const next = row + (((x - row) / BLOCK_SIZE) | 0) * BLOCK_SIZE + BLOCK_SIZE;
+      x =
+        next >= row + blockColumns * BLOCK_SIZE
+          ? -1
+          : findByte(mask, 1, next, row + blockColumns * BLOCK_SIZE);
+    }
+  }
+  // Faint blocks 8-connected (on the block grid, through faint or seed blocks) to a seed block.
+  const grown = new Uint8Array(blocks);
+  const stack = new Int32Array(blocks);
+  let top = 0;
+  const reached = new Uint8Array(blocks);
+  for (let b = 0; b < blocks; b++) {
+    if ((kind[b] as number) >= 2) {
+      reached[b] = 1;
+      stack[top++] = b;
+    }
+  }
+  while (top > 0) {
+    const b = stack[--top] as number;
+    if (((kind[b] as number) & 1) !== 0) grown[b] = 1;
+    const by = (b / blockColumns) | 0;
+    const bx = b - by * blockColumns;
+    for (let yy = Math.max(0, by - 1); yy <= Math.min(blockRows - 1, by + 1); yy++) {
+      for (let xx = Math.max(0, bx - 1); xx <= Math.min(blockColumns - 1, bx + 1); xx++) {
+        const j = yy * blockColumns + xx;
+        if (reached[j] === 0 && kind[j] !== 0) {
+          reached[j] = 1;
+          stack[top++] = j;
+        }
+      }
+    }
+  }
+  const from = level.from;
+  return floodFromOutline(mask, rows, columns, (i) => {
+    if ((samples[i] as number) < from || (padding !== undefined && padding[i] !== 0)) return false;
+    const y = (i / columns) | 0;
+    const x = i - y * columns;
+    const by = (y / BLOCK_SIZE) | 0;
+    const bx = (x / BLOCK_SIZE) | 0;
+    return by < blockRows && bx < blockColumns && grown[by * blockColumns + bx] === 1;
+  });
 }
 
 /**
- * Grows a non-CT mask into the faint tissue connected to it. The model sees MR only above its noise
- * floor (models/README.md), and the dim partial-volume tissue at the edge of a body (the first and
- * last slices through it) lies below that floor: the model's outline stops at the bright organs. At
- * full resolution a sample whose level (without the floor) reaches `minLevel` is signal; a pixel is
- * faint tissue where signal fills at least `minFraction` of its neighbourhood (dim tissue is dense
- * signal, background noise that reaches the level is sparse), and every component of faint tissue
- * that touches the mask joins the body, holes filled.
- *
- * Stability: the result depends on the model's mask and on which pixels reach `minLevel` only, so
- * blocks whose samples all stay under `minLevel` (the segmenter's insensitive range) cannot move it.
+ * The mask and the pixels that pass `joins` and are 8-connected to it through others that do, holes
+ * filled. The flood starts on the ring just outside the mask and visits only what it adds and that
+ * addition's outline, not the whole frame.
  */
-export function growIntoFaintSignal(
+function floodFromOutline(
   mask: Uint8Array,
-  levels: Uint8Array,
   rows: number,
   columns: number,
-  options: FaintSignalOptions,
+  joins: (i: number) => boolean,
 ): Uint8Array {
   const n = mask.length;
-  const r = options.radius;
-  const minLevel = options.minLevel;
-  const minCount = Math.ceil(options.minFraction * (2 * r + 1) ** 2 - 1e-9);
-  // Whether signal fills enough of the pixel's square (cut by the frame's edge; outside is no
-  // signal). Counted only where the flood below asks: the tissue added and its outline, not the
-  // whole frame (a 960 x 320 mouse MR slice: the growth cost 16 ms counting everywhere, 4 ms so).
-  const dense = (i: number): boolean => {
-    const y = (i / columns) | 0;
-    const x = i - y * columns;
-    const y0 = Math.max(0, y - r);
-    const y1 = Math.min(rows - 1, y + r);
-    const x0 = Math.max(0, x - r);
-    const x1 = Math.min(columns - 1, x + r);
-    const width = x1 - x0 + 1;
-    let left = (y1 - y0 + 1) * width;
-    let count = 0;
-    for (let yy = y0; yy <= y1 && count + left >= minCount; yy++) {
-      const row = yy * columns;
-      for (let xx = x0; xx <= x1; xx++) if ((levels[row + xx] as number) >= minLevel) count++;
-      if (count >= minCount) return true;
-      left -= width;
-    }
-    return count >= minCount;
-  };
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (mask[i] !== 0) out[i] = 1;
-  // Flood from the pixels just outside the mask through dense pixels: the same set as the
-  // components of (dense or mask) that touch the mask.
   const ring = dilateMask(out, rows, columns, 1);
   const tested = new Uint8Array(n);
   let stack = new Int32Array(1024);
   let top = 0;
   const push = (i: number): void => {
     if (top === stack.length) {
-      const grown = new Int32Array(stack.length * 2);
-      grown.set(stack);
-      stack = grown;
+      const bigger = new Int32Array(stack.length * 2);
+      bigger.set(stack);
+      stack = bigger;
     }
     stack[top++] = i;
   };
   for (let i = 0; i < n; i++) {
     if (ring[i] === 0 || out[i] !== 0) continue;
     tested[i] = 1;
-    if (dense(i)) {
+    if (joins(i)) {
       out[i] = 1;
       push(i);
     }
@@ -476,7 +511,7 @@ export function growIntoFaintSignal(
         const j = yy * columns + xx;
         if (out[j] !== 0 || tested[j] !== 0) continue;
         tested[j] = 1;
-        if (dense(j)) {
+        if (joins(j)) {
           out[j] = 1;
           push(j);
         }
