@@ -31,6 +31,14 @@ function startRelay(contentType: string, script: () => Script) {
       });
     },
   } as unknown as OrthancClient;
+  return serve(upstream, (url) => ({ url, bodies }));
+}
+
+/** The relay in front of `upstream`, on a free loopback port. */
+function serve<T>(
+  upstream: OrthancClient,
+  describe: (url: string) => T,
+): Promise<T & { close: () => Promise<void> }> {
   const app = express();
   app.use(
     dicomWebProxyRouter({
@@ -40,24 +48,46 @@ function startRelay(contentType: string, script: () => Script) {
     }),
   );
   const server = http.createServer(app);
-  return new Promise<{ url: string; bodies: PassThrough[]; close: () => Promise<void> }>(
-    (resolve) => {
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as AddressInfo;
-        resolve({
-          url: `http://127.0.0.1:${port}`,
-          bodies,
-          close: () => new Promise((done) => server.close(() => done())),
-        });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        ...describe(`http://127.0.0.1:${port}`),
+        close: () => new Promise<void>((done) => server.close(() => done())),
       });
-    },
-  );
+    });
+  });
 }
 
-function get(url: string): Promise<{ status: number; body: Buffer; complete: boolean }> {
+const DICOM_ACCEPT = { Accept: 'multipart/related; type="application/dicom"' };
+
+/** GETs `url` and goes away after the first chunk of the answer. */
+function leaveAfterFirstChunk(url: string, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const request = http.get(url, { agent: false, headers }, (res) => {
+      res.once('data', () => {
+        request.destroy();
+        resolve();
+      });
+    });
+    request.on('error', () => undefined);
+  });
+}
+
+async function destroyedSoon(stream: PassThrough | undefined): Promise<boolean> {
+  for (let i = 0; i < 100 && stream?.destroyed !== true; i += 1) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return stream?.destroyed === true;
+}
+
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
+      .get(url, { agent: false, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
@@ -131,20 +161,8 @@ describe('dicomWebProxyRouter relay', () => {
       b.write(bytes); // and never ends
     });
     try {
-      await new Promise<void>((resolve) => {
-        const request = http.get(`${relay.url}/studies/1.2`, { agent: false }, (res) => {
-          res.once('data', () => {
-            request.destroy();
-            resolve();
-          });
-        });
-        request.on('error', () => undefined);
-      });
-      const upstreamBody = relay.bodies[0];
-      for (let i = 0; i < 100 && upstreamBody?.destroyed !== true; i += 1) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      expect(upstreamBody?.destroyed).toBe(true);
+      await leaveAfterFirstChunk(`${relay.url}/studies/1.2`);
+      expect(await destroyedSoon(relay.bodies[0])).toBe(true);
     } finally {
       await relay.close();
     }
@@ -183,54 +201,12 @@ function startStoredFileRelay(fileScript: () => Script) {
       });
     },
   } as unknown as OrthancClient;
-  const app = express();
-  app.use(
-    dicomWebProxyRouter({
-      upstream,
-      baseUrl: () => 'https://gateway.example/dicom-web',
-      metrics: createMetrics(),
-    }),
-  );
-  const server = http.createServer(app);
-  return new Promise<{
-    url: string;
-    partTen: Buffer;
-    fileBodies: PassThrough[];
-    calls: typeof calls;
-    close: () => Promise<void>;
-  }>((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}/studies/1.2/series/3.4/instances/5.6`,
-        partTen,
-        fileBodies,
-        calls,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
-    });
-  });
-}
-
-function getDicom(url: string): Promise<{ status: number; body: Buffer; complete: boolean }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(
-        url,
-        { agent: false, headers: { Accept: 'multipart/related; type="application/dicom"' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: true }),
-          );
-          res.on('error', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: false }),
-          );
-        },
-      )
-      .on('error', reject);
-  });
+  return serve(upstream, (url) => ({
+    url: `${url}/studies/1.2/series/3.4/instances/5.6`,
+    partTen,
+    fileBodies,
+    calls,
+  }));
 }
 
 describe('dicomWebProxyRouter, one instance from the stored file', () => {
@@ -244,11 +220,11 @@ describe('dicomWebProxyRouter, one instance from the stored file', () => {
       else b.end(relay.partTen.subarray(100_000));
     });
     try {
-      const whole = await getDicom(relay.url);
+      const whole = await get(relay.url, DICOM_ACCEPT);
       expect(whole.status).toBe(200);
       expect(whole.body.includes(relay.partTen)).toBe(true);
       breakOff = true;
-      const cut = await getDicom(relay.url).catch(() => undefined);
+      const cut = await get(relay.url, DICOM_ACCEPT).catch(() => undefined);
       expect(cut?.complete ?? false).toBe(false);
       expect(relay.calls.dicomWeb).toBe(0);
     } finally {
@@ -261,24 +237,8 @@ describe('dicomWebProxyRouter, one instance from the stored file', () => {
       b.write(relay.partTen); // and never ends
     });
     try {
-      await new Promise<void>((resolve) => {
-        const request = http.get(
-          relay.url,
-          { agent: false, headers: { Accept: 'multipart/related; type="application/dicom"' } },
-          (res) => {
-            res.once('data', () => {
-              request.destroy();
-              resolve();
-            });
-          },
-        );
-        request.on('error', () => undefined);
-      });
-      const fileBody = relay.fileBodies[0];
-      for (let i = 0; i < 100 && fileBody?.destroyed !== true; i += 1) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      expect(fileBody?.destroyed).toBe(true);
+      await leaveAfterFirstChunk(relay.url, DICOM_ACCEPT);
+      expect(await destroyedSoon(relay.fileBodies[0])).toBe(true);
     } finally {
       await relay.close();
     }
@@ -287,7 +247,7 @@ describe('dicomWebProxyRouter, one instance from the stored file', () => {
   it('leaves a stored file that is not Part 10 to the plugin', async () => {
     const relay = await startStoredFileRelay(() => (b) => b.end(Buffer.alloc(2_000, 7)));
     try {
-      const reply = await getDicom(relay.url);
+      const reply = await get(relay.url, DICOM_ACCEPT);
       expect(reply.body.toString()).toBe('from the plugin');
       expect(relay.calls.dicomWeb).toBe(1);
       expect(relay.fileBodies[0]?.destroyed).toBe(true);

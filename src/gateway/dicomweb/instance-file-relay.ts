@@ -13,27 +13,11 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Response } from 'express';
 
+import { LONG_VRS } from '../../dicom/tag-walker';
 import type { InstanceUids, OrthancClient } from '../orthanc/orthanc-client';
 
 /** A File Meta Information group longer than this is not waited for (the plugin serves it). */
 const MAX_META_BYTES = 64 * 1024;
-
-/** Explicit VR Little Endian VRs with a 4-byte length (PS3.5 7.1.2). */
-const LONG_LENGTH_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
 
 /**
  * The Transfer Syntax UID (0002,0010) of a Part 10 file from its first bytes (PS3.10 7.1: 128-byte
@@ -52,7 +36,7 @@ export function metaTransferSyntax(head: Buffer): string | 'more' | undefined {
     const vr = head.toString('latin1', at + 4, at + 6);
     let length: number;
     let value: number;
-    if (LONG_LENGTH_VRS.has(vr)) {
+    if (LONG_VRS.has(vr)) {
       if (head.length < at + 12) return 'more';
       length = head.readUInt32LE(at + 8);
       value = at + 12;
