@@ -73,6 +73,8 @@ interface Figures {
    * gateway's workers.
    */
   readonly proxyMainCpuMsPerInstance: number;
+  /** Orthanc's share. */
+  readonly orthancCpuMsPerInstance: number;
 }
 
 interface Sample {
@@ -80,6 +82,7 @@ interface Sample {
   readonly cpuSeconds: number;
   readonly proxyCpuSeconds: number;
   readonly proxyMainCpuSeconds: number;
+  readonly orthancCpuSeconds: number;
 }
 
 /** Orthanc's pid and the proxy (gateway) process's in use, for their share of the CPU (Linux /proc). */
@@ -133,12 +136,12 @@ function median(values: readonly number[]): number {
 }
 
 /** CPU seconds used so far by this process (all threads), Orthanc and the gateway in use. */
-function cpuSeconds(): { all: number; proxy: number; proxyMain: number } {
+function cpuSeconds(): { all: number; proxy: number; proxyMain: number; orthanc: number } {
   const own = process.cpuUsage();
   const proxy = gatewayPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
   const proxyMain = gatewayPids.reduce((n, pid) => n + threadCpuSeconds(pid, pid), 0);
   const orthanc = orthancPid === undefined ? 0 : processCpuSeconds(orthancPid);
-  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy, proxyMain };
+  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy, proxyMain, orthanc };
 }
 
 /** Runs `task` on every item with CLIENTS in parallel; returns the seconds and CPU it took. */
@@ -161,6 +164,7 @@ async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): 
     cpuSeconds: cpuAfter.all - cpuBefore.all,
     proxyCpuSeconds: cpuAfter.proxy - cpuBefore.proxy,
     proxyMainCpuSeconds: cpuAfter.proxyMain - cpuBefore.proxyMain,
+    orthancCpuSeconds: cpuAfter.orthanc - cpuBefore.orthanc,
   };
 }
 
@@ -275,6 +279,7 @@ async function interleaved(
       cpuMsPerInstance: (median(s.map((x) => x.cpuSeconds)) * 1000) / instances,
       proxyCpuMsPerInstance: (median(s.map((x) => x.proxyCpuSeconds)) * 1000) / instances,
       proxyMainCpuMsPerInstance: (median(s.map((x) => x.proxyMainCpuSeconds)) * 1000) / instances,
+      orthancCpuMsPerInstance: (median(s.map((x) => x.orthancCpuSeconds)) * 1000) / instances,
     };
   });
 }
@@ -290,10 +295,12 @@ function line(label: string, figures: Figures, baseline?: Figures): string {
       ? ''
       : `  = ${(figures.instancesPerSec / baseline.instancesPerSec).toFixed(2)}x direct measured, ${(cpuBound(figures) / cpuBound(baseline)).toFixed(2)}x CPU-bound`;
   const proxy =
-    baseline === undefined ? '' : ` (proxy ${figures.proxyCpuMsPerInstance.toFixed(2)})`;
+    baseline === undefined
+      ? ` (Orthanc ${figures.orthancCpuMsPerInstance.toFixed(2)})`
+      : ` (proxy ${figures.proxyCpuMsPerInstance.toFixed(2)}, Orthanc ${figures.orthancCpuMsPerInstance.toFixed(2)})`;
   return (
     `${label.padEnd(34)} ${figures.instancesPerSec.toFixed(1).padStart(6)} inst/s ` +
-    `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(2).padStart(6)} CPU ms/inst${proxy.padEnd(14)}` +
+    `${figures.mbPerSec.toFixed(1).padStart(6)} MB/s ${figures.cpuMsPerInstance.toFixed(2).padStart(6)} CPU ms/inst${proxy.padEnd(30)}` +
     ` CPU-bound ${cpuBound(figures).toFixed(0).padStart(4)} inst/s${ratio}`
   );
 }
@@ -339,7 +346,7 @@ export async function run(): Promise<void> {
     `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up rounds of every path (WADO-RS: the series ${WADO_PASSES} times per round); Node.js hops run with ${NODE_ARGS.join(' ')}; embedding: fidelity, ${segmenter}, 2 worker threads`,
   );
   console.log(
-    `CPU ms/inst = clients + proxy (the gateway process with its worker and GC threads, or the minimal proxy) + Orthanc, the cost whatever else runs; (proxy x) is the proxy's share; CPU-bound = 2000 / that, the rate on two idle cores. Ratios against direct in the same run. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
+    `CPU ms/inst = clients + proxy (the gateway process with its worker and GC threads, or the minimal proxy) + Orthanc, the cost whatever else runs; (proxy x, Orthanc y) are the proxy's and Orthanc's shares; CPU-bound = 2000 / that, the rate on two idle cores. Ratios against direct in the same run. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
   );
 
   const orthanc = await startTestOrthanc();
