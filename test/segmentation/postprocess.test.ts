@@ -283,6 +283,12 @@ describe('refineEdge', () => {
 });
 
 describe('growIntoFaintTissue', () => {
+  it('reads only blocks the pipeline never embeds into (the shared faint-tissue rule)', () => {
+    // A map block holds at most QUIET_MAX_PER_BLOCK faint samples and an embedding can only lower
+    // that count; the growth reads blocks with more than GROWTH_MIN_PER_BLOCK.
+    expect(GROWTH_MIN_PER_BLOCK).toBeGreaterThanOrEqual(QUIET_MAX_PER_BLOCK);
+  });
+
   /** A deterministic pseudo-random sequence in [0, 1). */
   const noise = (i: number): number => Math.abs((Math.sin(i * 12.9898) * 43758.5453) % 1);
   const frameOf = (rows: number, columns: number, samples: Int32Array): PixelFrame => ({
