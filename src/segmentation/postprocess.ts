@@ -419,16 +419,11 @@ export function growIntoFaintTissue(
   for (let b = 0; b < blocks; b++) if ((counts[b] as number) > GROWTH_MIN_PER_BLOCK) kind[b] = 1;
   for (let y = 0; y < blockRows * BLOCK_SIZE; y++) {
     const row = y * columns;
-    let x = findByte(mask, 1, row, row + blockColumns * BLOCK_SIZE);
-    while (x >= 0) {
-      const b = ((y / BLOCK_SIZE) | 0) * blockColumns + (((x - row) / BLOCK_SIZE) | 0);
+    const blockRow = ((y / BLOCK_SIZE) | 0) * blockColumns;
+    for (let x = 0; x < blockColumns * BLOCK_SIZE; x++) {
+      if (mask[row + x] === 0) continue;
+      const b = blockRow + ((x / BLOCK_SIZE) | 0);
       kind[b] = (kind[b] as number) | 2;
-      // On to the next block of this row.
-      const next = row + (((x - row) / BLOCK_SIZE) | 0) * BLOCK_SIZE + BLOCK_SIZE;
-      x =
-        next >= row + blockColumns * BLOCK_SIZE
-          ? -1
-          : findByte(mask, 1, next, row + blockColumns * BLOCK_SIZE);
     }
   }
   // Faint blocks 8-connected (on the block grid, through faint or seed blocks) to a seed block.
