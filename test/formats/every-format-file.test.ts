@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { walkPart10 } from '../../src/dicom';
-import { DATA_DIR, listFiles } from './format-files';
+import { DATA_DIR, listFiles, REFUSAL_CODES } from './format-files';
 import { formatOutcome, type FormatOutcome } from './format-outcome';
 
 /**
@@ -13,24 +13,6 @@ import { formatOutcome, type FormatOutcome } from './format-outcome';
  */
 
 const FILES = listFiles(path.join(DATA_DIR, 'formats')).map((f) => path.relative(DATA_DIR, f));
-
-/** Refusals, each for a stated cause in the file (see docs/formats.md). */
-const REFUSAL_CODES = new Set([
-  'NOT_DICOM',
-  'MALFORMED_DICOM',
-  'TRUNCATED_FILE',
-  'UNSUPPORTED_TRANSFER_SYNTAX',
-  'UNSUPPORTED_PHOTOMETRIC',
-  'UNSUPPORTED_BITS_ALLOCATED',
-  'UNSUPPORTED_PIXEL_FORMAT',
-  'NO_BACKGROUND',
-  'PAYLOAD_TOO_LARGE',
-  'CODEC_UNAVAILABLE',
-  'CODEC_DECODE_FAILED',
-  'CODEC_UNSUPPORTED_IMAGE',
-  'CODEC_FRAME_MISMATCH',
-  'ENCAPSULATION_MALFORMED',
-]);
 
 const outcomes = new Map<string, FormatOutcome>();
 const lossyStored = new Map<string, FormatOutcome>();

@@ -106,3 +106,21 @@ export function dcmtkDecode(
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Refusals of the corpus, each for a stated cause in the file (see docs/formats.md). */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'NOT_DICOM',
+  'MALFORMED_DICOM',
+  'TRUNCATED_FILE',
+  'UNSUPPORTED_TRANSFER_SYNTAX',
+  'UNSUPPORTED_PHOTOMETRIC',
+  'UNSUPPORTED_BITS_ALLOCATED',
+  'UNSUPPORTED_PIXEL_FORMAT',
+  'NO_BACKGROUND',
+  'PAYLOAD_TOO_LARGE',
+  'CODEC_UNAVAILABLE',
+  'CODEC_DECODE_FAILED',
+  'CODEC_UNSUPPORTED_IMAGE',
+  'CODEC_FRAME_MISMATCH',
+  'ENCAPSULATION_MALFORMED',
+]);

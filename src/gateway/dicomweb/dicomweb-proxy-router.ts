@@ -67,17 +67,21 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
+    // An instance or frames of one, and the transfer syntax the client accepts them in.
+    const target = retrieveTarget(segments);
+    const syntax =
+      target === undefined
+        ? undefined
+        : acceptedTransferSyntax(headers.accept, target.frames !== undefined);
     // One instance in its stored syntax: from the stored file (instance-file-relay.ts). Requests
     // with a query or a condition go to the plugin, which decides on those.
-    const instance = segments.length === 6 ? retrieveTarget(segments) : undefined;
-    if (instance !== undefined) {
-      const syntax = acceptedTransferSyntax(headers.accept, false);
+    if (target !== undefined && target.frames === undefined) {
       if (
         syntax !== undefined &&
         query === '' &&
         headers['if-none-match'] === undefined &&
         headers['if-modified-since'] === undefined &&
-        (await relayStoredInstance(options.upstream, instance, syntax, res)) === 'sent'
+        (await relayStoredInstance(options.upstream, target, syntax, res)) === 'sent'
       ) {
         options.metrics.instanceRetrieves.inc({ source: 'stored-file' });
         return;
@@ -95,11 +99,6 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       // Loaded on the first failure only: it brings in the DICOM adapter (dcmjs and its codecs),
       // about a quarter of the event loop's heap, which every full GC would mark.
       const { transcodeFallback } = await import('./transcode-fallback');
-      const target = retrieveTarget(segments);
-      const syntax =
-        target === undefined
-          ? undefined
-          : acceptedTransferSyntax(headers.accept, target.frames !== undefined);
       if (target !== undefined && syntax !== undefined && syntax !== '*') {
         // Orthanc could not transcode (no JPEG 2000 decoder in 1.10): see transcode-fallback.ts.
         upstream.body.resume();

@@ -266,8 +266,7 @@ export class OrthancClient {
   /** The stored Part 10 file, as a stream (WADO-RS from the stored file: instance-file-relay.ts). */
   async instanceFileStream(orthancId: string): Promise<UpstreamResponse> {
     checkOrthancId(orthancId);
-    const { response } = await this.request('GET', `/instances/${orthancId}/file`, {});
-    return { status: response.statusCode ?? 502, headers: response.headers, body: response };
+    return this.streamed('GET', `/instances/${orthancId}/file`, {});
   }
 
   /** Deletes a study by its Study Instance UID (tests and admin tooling). */
@@ -290,13 +289,17 @@ export class OrthancClient {
     pathAndQuery: string,
     headers: Readonly<Record<string, string>>,
   ): Promise<UpstreamResponse> {
-    return this.request(method, `${this.config.dicomWebRoot}${pathAndQuery}`, headers).then(
-      ({ response }) => ({
-        status: response.statusCode ?? 502,
-        headers: response.headers,
-        body: response,
-      }),
-    );
+    return this.streamed(method, `${this.config.dicomWebRoot}${pathAndQuery}`, headers);
+  }
+
+  /** An answer whose body the caller reads as a stream. */
+  private async streamed(
+    method: string,
+    path: string,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<UpstreamResponse> {
+    const { response } = await this.request(method, path, headers);
+    return { status: response.statusCode ?? 502, headers: response.headers, body: response };
   }
 
   close(): void {
