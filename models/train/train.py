@@ -104,7 +104,7 @@ def build_model(arch='small', fpn_ch=64, mask_res=28):
 class Augmented(torch.utils.data.Dataset):
     """Heavy augmentation of the stored (320 px letterboxed) samples into SIZE x SIZE inputs."""
 
-    def __init__(self, npz, length, seed, mr_floor=None):
+    def __init__(self, npz, length, seed, mr_floor=None, mr_weight=None):
         self.mr_floor = mr_floor
         d = np.load(npz)
         self.images = d['images'].astype(np.float32)
@@ -113,6 +113,13 @@ class Augmented(torch.utils.data.Dataset):
         self.extent = d['extent']
         self.length = length
         self.seed = seed
+        # Sampling weights: uniform over images, or a fixed share of draws for the MR images (fewer
+        # than the CT images, and the only ones with dim partial-volume tissue at the body's edge).
+        is_mr = self.modality != 'CT'
+        if mr_weight is None or not is_mr.any() or is_mr.all():
+            self.weights = np.full(len(self.images), 1.0 / len(self.images))
+        else:
+            self.weights = np.where(is_mr, mr_weight / is_mr.sum(), (1 - mr_weight) / (~is_mr).sum())
 
     def __len__(self):
         return self.length
@@ -122,7 +129,7 @@ class Augmented(torch.utils.data.Dataset):
         if rng.random() < 0.03:
             img, mask = self.empty(rng)
         else:
-            k = int(rng.integers(len(self.images)))
+            k = int(rng.choice(len(self.images), p=self.weights))
             img = self.intensity(rng, self.images[k], self.modality[k] == 'CT')
             img, mask = self.geometry(rng, img, self.masks[k].astype(np.float32), self.extent[k])
         img = self.artifacts(rng, img, mask)
@@ -243,7 +250,7 @@ def worker_init(wid):
 
 
 # ------------------------------------------------------------------------------------- held out
-def heldout_inputs(npz):
+def heldout_inputs(npz, mr_floor=None):
     """The held-out samples exactly as the runtime feeds them (canonical window, no augmentation)."""
     d = np.load(npz)
     out = []
@@ -253,7 +260,9 @@ def heldout_inputs(npz):
         if mod == 'CT':
             y = (img * 1000.0 - CT_LO) / (CT_HI - CT_LO)
         else:
-            y = img / max(float(np.percentile(img, 99.5)), 1e-6)
+            y = img / max(float(np.percentile(img, 99.5, method='nearest')), 1e-6)
+            if mr_floor is not None:
+                y = np.where(y < mr_floor, 0.0, y)
         img = np.asarray(Image.fromarray(y.astype(np.float32)).resize((SIZE, SIZE), Image.BILINEAR))
         m = np.asarray(Image.fromarray(mask * 255).resize((SIZE, SIZE), Image.BILINEAR)) >= 128
         x = np.round(np.clip(img, 0, 1) * 255) / 255
@@ -338,6 +347,8 @@ def main():
     ap.add_argument('--warmup', type=int, default=200, help='linear learning-rate warm-up iterations')
     ap.add_argument('--mr-floor', type=float, default=None,
                     help='normalise MR as the runtime does: frame 99.5th percentile -> 1, below this -> 0')
+    ap.add_argument('--mr-weight', type=float, default=None,
+                    help='share of training draws from MR images (default: uniform over all images)')
     args = ap.parse_args()
     assert args.iters > 0 or args.minutes > 0, 'give --iters or --minutes'
     os.makedirs(args.out, exist_ok=True)
@@ -364,7 +375,7 @@ def main():
         log.flush()
 
     say('args', json.dumps(vars(args)), 'params', n_params, 'torch', torch.__version__)
-    ds = Augmented(os.path.join(args.data, 'train.npz'), 10_000_000, args.seed, args.mr_floor)
+    ds = Augmented(os.path.join(args.data, 'train.npz'), 10_000_000, args.seed, args.mr_floor, args.mr_weight)
     dl = torch.utils.data.DataLoader(
         ds, batch_size=args.batch, shuffle=False, num_workers=args.workers, collate_fn=collate,
         worker_init_fn=worker_init, persistent_workers=args.workers > 0, prefetch_factor=4 if args.workers else None,
@@ -400,7 +411,7 @@ def main():
                 ' '.join(f'{k[5:]}={float(v):.3f}' for k, v in losses.items()))
         it += 1
     say(f'trained {it} iterations in {time.time() - t0:.0f}s')
-    held = heldout_inputs(os.path.join(args.data, 'heldout.npz'))
+    held = heldout_inputs(os.path.join(args.data, 'heldout.npz'), args.mr_floor)
     say('heldout IoU (mean, min, n) at 256 px', json.dumps(evaluate(model, held, args.device)))
     model.cpu().eval()
     # Half-precision weights keep the returned files small; the ONNX is exported from float32.
