@@ -6,7 +6,7 @@
  * With --stability: what ships, embedIdentity (pipeline, re-check loop included) per profile, and the
  * stego frames' block maps against the cover's (see shippedStability()). With --stability-engine: the
  * engine alone, without the pipeline's re-check loop (see stability()). With --model FILE: a candidate
- * model instead of models/body-maskrcnn.onnx.
+ * model instead of models/body-maskrcnn.onnx (and --noise-floor F: the MR floor it was trained with).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,7 +45,13 @@ function candidateModel(): OnnxSegmenterOptions {
   const file = at < 0 ? undefined : process.argv[at + 1];
   if (file === undefined) return {};
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  return { modelPath: path.resolve(file), expectedSha256: sha256 };
+  const floorAt = process.argv.indexOf('--noise-floor');
+  const floor = floorAt < 0 ? undefined : Number(process.argv[floorAt + 1]);
+  return {
+    modelPath: path.resolve(file),
+    expectedSha256: sha256,
+    ...(floor === undefined ? {} : { noiseFloor: floor }),
+  };
 }
 
 interface Tally {

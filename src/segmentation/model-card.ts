@@ -5,7 +5,7 @@
  */
 export const BODY_MODEL = {
   fileName: 'body-maskrcnn.onnx',
-  sha256: '75ba5af4b64a88fbf530e77ac4d0162ff94a6e13fa756ae1ef2d2b915b838f0d',
+  sha256: 'a483c4d34501c9f49884a5cb5f9da6c610d6da07288024fca617ced452be516d',
   /** The model sees the whole frame stretched to inputSize x inputSize, one channel in [0, 1]. */
   inputSize: 256,
   inputName: 'image',

@@ -32,6 +32,11 @@ export interface OnnxSegmenterOptions {
    * growIntoFaintTissue in postprocess.ts).
    */
   readonly faintTissue?: boolean;
+  /**
+   * Non-CT frames: the fraction of the 99.5th percentile below which samples read 0 (default: the
+   * model card's). For measuring a candidate model trained with another floor.
+   */
+  readonly noiseFloor?: number;
 }
 
 export const DEFAULT_MODEL_PATH = path.resolve(__dirname, '../../models', BODY_MODEL.fileName);
@@ -109,6 +114,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
   const growFaint = options.faintTissue ?? true;
   const scoreThreshold = options.scoreThreshold ?? BODY_MODEL.scoreThreshold;
   const size = BODY_MODEL.inputSize;
+  const normalisation = { ...BODY_MODEL, noiseFloor: options.noiseFloor ?? BODY_MODEL.noiseFloor };
   let closed = false;
 
   async function segment(
@@ -119,7 +125,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
       throw new StegoGatewayError('SEGMENTER_CLOSED', 'the onnx-maskrcnn segmenter is closed');
     validateFrame(frame, context);
     const { rows, columns } = frame;
-    const intensity = normaliseFrame(frame, context, BODY_MODEL);
+    const intensity = normaliseFrame(frame, context, normalisation);
     const input = new ort.Tensor('float32', modelInput(intensity, rows, columns, size), [
       1,
       size,
@@ -155,7 +161,7 @@ export async function createOnnxSegmenter(options: OnnxSegmenterOptions = {}): P
     // that the pipeline's faint-tissue rule keeps out of every embedding (faint-tissue.ts).
     insensitiveRange(frame, context) {
       validateFrame(frame, context);
-      return levelZeroRange(frame, context, BODY_MODEL);
+      return levelZeroRange(frame, context, normalisation);
     },
     async close() {
       if (closed) return;

@@ -121,6 +121,31 @@ describe('onnx-maskrcnn on real slices and bad input', () => {
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
+  it('noiseFloor: a lower MR floor narrows the insensitive range; CT does not use it', async () => {
+    const lowFloor = await createOnnxSegmenter({ noiseFloor: 0.05 });
+    try {
+      const [mr] = loadFrames('mr/pdmr-mouse-abdomen/1-05.dcm');
+      const [ct] = loadFrames('ct/cmb-crc-chest-abdomen/1-049.dcm');
+      if (mr === undefined || ct === undefined) throw new Error('no frame');
+      const card = segmenter.insensitiveRange(mr.frame, mr.context);
+      const low = lowFloor.insensitiveRange(mr.frame, mr.context);
+      if (card === undefined || low === undefined) throw new Error('expected level-0 ranges');
+      expect(low[0]).toBe(card[0]);
+      expect(low[1]).toBeLessThan(card[1]);
+      expect(lowFloor.insensitiveRange(ct.frame, ct.context)).toEqual(
+        segmenter.insensitiveRange(ct.frame, ct.context),
+      );
+      // What the model sees at 0.05 includes dim tissue it cannot see at the card's 0.15.
+      const [a, b] = [
+        await segmenter.segment(mr.frame, mr.context),
+        await lowFloor.segment(mr.frame, mr.context),
+      ];
+      expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(false);
+    } finally {
+      await lowFloor.close();
+    }
+  });
+
   it('never marks padding as significant', async () => {
     const [slice] = loadFrames('ct/cmb-crc-chest-abdomen/1-049.dcm');
     const padding = slice?.context.padding;

