@@ -15,7 +15,7 @@ import type { SegmentationContext, Segmenter } from '../../src/segmentation/segm
 import { blockMapFromMask, countUsableBlocks } from '../../src/stego/block-map';
 import { StegoGatewayError } from '../../src/stego/errors';
 import type { PixelFrame } from '../../src/stego/types';
-import { iouOf, loadFrames, overlap, readLabel } from './helpers/slices';
+import { iouOf, loadFrames, overlap, readLabel, type Slice } from './helpers/slices';
 
 const CT: SegmentationContext = {
   modality: 'CT',
@@ -129,14 +129,16 @@ describe('onnx-maskrcnn on real slices and bad input', () => {
       const [mr] = loadFrames('mr/pdmr-mouse-abdomen/1-05.dcm');
       const [ct] = loadFrames('ct/cmb-crc-chest-abdomen/1-049.dcm');
       if (mr === undefined || ct === undefined) throw new Error('no frame');
-      const card = segmenter.insensitiveRange(mr.frame, mr.context);
-      const low = lowFloor.insensitiveRange(mr.frame, mr.context);
+      const rangeOf = (s: Segmenter, slice: Slice) => {
+        if (s.insensitiveRange === undefined) throw new Error(`${s.name} states no range`);
+        return s.insensitiveRange(slice.frame, slice.context);
+      };
+      const card = rangeOf(segmenter, mr);
+      const low = rangeOf(lowFloor, mr);
       if (card === undefined || low === undefined) throw new Error('expected level-0 ranges');
       expect(low[0]).toBe(card[0]);
       expect(low[1]).toBeLessThan(card[1]);
-      expect(lowFloor.insensitiveRange(ct.frame, ct.context)).toEqual(
-        segmenter.insensitiveRange(ct.frame, ct.context),
-      );
+      expect(rangeOf(lowFloor, ct)).toEqual(rangeOf(segmenter, ct));
       // What the model sees at 0.05 includes dim tissue it cannot see at the card's 0.15.
       const [a, b] = [
         await segmenter.segment(mr.frame, mr.context),
