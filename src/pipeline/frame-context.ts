@@ -4,6 +4,7 @@ import { blockMapFromMask } from '../stego/block-map';
 import {
   faintSamplesPerBlock,
   faintTissueLevel,
+  isolatedQuietBlocks,
   QUIET_MAX_PER_BLOCK,
   type FaintTissueLevel,
 } from '../segmentation/faint-tissue';
@@ -47,9 +48,10 @@ export interface FrameAnalysis {
  * dim tissue at the edge of a body can be missed by a segmenter, and its samples, invisible to the
  * model below its noise floor, would otherwise be embedded into. A block counts as background only
  * while at most QUIET_MAX_PER_BLOCK of its 16 samples reach QUIET_FRACTION of the percentile
- * (isolated noise spikes do, tissue does throughout), and the engine may not move a sample up to
- * that value, so the count can only fall and the map stays the same at extraction. The onnx-maskrcnn
- * segmenter's faint-tissue growth relies on the same rule.
+ * (isolated noise spikes do, tissue does throughout) and most blocks around it are quiet too (a
+ * quiet block amid faint ones is a dip in tissue, not background), and the engine may not move a
+ * sample up to that value, so the count can only fall and the map stays the same at extraction. The
+ * onnx-maskrcnn segmenter's faint-tissue growth relies on the same rule.
  */
 export { QUIET_FRACTION, QUIET_MAX_PER_BLOCK } from '../segmentation/faint-tissue';
 
@@ -144,7 +146,8 @@ export async function analyseFrame(
 /**
  * Marks every pixel of the 4x4 blocks holding more than QUIET_MAX_PER_BLOCK faint samples, or any
  * sample at or above the percentile (so that no embedded sample can move the percentile, and with it
- * the threshold, however the segmenter reads the frame).
+ * the threshold, however the segmenter reads the frame), and of the quiet blocks that lie amid such
+ * blocks (isolatedQuietBlocks).
  */
 function freezeFaintTissueBlocks(
   frame: PixelFrame,
@@ -155,8 +158,9 @@ function freezeFaintTissueBlocks(
   const out = frozen === undefined ? new Uint8Array(samples.length) : Uint8Array.from(frozen);
   const counts = faintSamplesPerBlock(frame, level);
   const blockColumns = Math.floor(columns / BLOCK_SIZE);
+  const isolated = isolatedQuietBlocks(counts, Math.floor(frame.rows / BLOCK_SIZE), blockColumns);
   for (let b = 0; b < counts.length; b++) {
-    if ((counts[b] as number) <= QUIET_MAX_PER_BLOCK) continue;
+    if ((counts[b] as number) <= QUIET_MAX_PER_BLOCK && isolated[b] === 0) continue;
     const by = Math.floor(b / blockColumns) * BLOCK_SIZE;
     const bx = (b % blockColumns) * BLOCK_SIZE;
     for (let y = by; y < by + BLOCK_SIZE; y++)

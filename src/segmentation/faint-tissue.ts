@@ -5,8 +5,10 @@
  *
  * Two users share this rule, and the stability of the block map rests on them sharing it:
  * - the pipeline (src/pipeline/frame-context.ts) keeps a block in the background only while at most
- *   QUIET_MAX_PER_BLOCK of its 16 samples reach the faint level, and forbids the engine to move any
- *   sample up to that level, so a block's count can only fall;
+ *   QUIET_MAX_PER_BLOCK of its 16 samples reach the faint level (a quiet block) and most blocks
+ *   around it are quiet too (isolatedQuietBlocks), and forbids the engine to move any sample up to
+ *   that level, so a block's count can only fall: which blocks are quiet is the same on the stego
+ *   frame (a block that is not quiet is never embedded into; one that is stays so);
  * - the onnx-maskrcnn segmenter grows its mask into the blocks where more than
  *   GROWTH_MIN_PER_BLOCK samples reach it (growIntoFaintTissue in postprocess.ts). Those blocks are
  *   never embedded into, and an embedded block (at most QUIET_MAX_PER_BLOCK, then fewer) never
@@ -27,6 +29,15 @@ export const QUIET_MAX_PER_BLOCK = 3;
  * could move with the embedding.
  */
 export const GROWTH_MIN_PER_BLOCK = 11;
+/**
+ * A quiet block (at most QUIET_MAX_PER_BLOCK faint samples) is background only where quiet blocks
+ * are at least MIN_QUIET_SHARE of the blocks within ISOLATION_RADIUS_BLOCKS of it (a 5 x 5 block
+ * neighbourhood, clipped at the frame's edge). Dim tissue that a segmenter misses is mostly faint
+ * blocks with a quiet one here and there where its noise dips (the low-signal muscle of a shoulder
+ * MR at about 7% of the percentile, formats/pydicom-data/MR2_*.dcm); background is mostly quiet.
+ */
+export const ISOLATION_RADIUS_BLOCKS = 2;
+export const MIN_QUIET_SHARE = 0.5;
 
 export interface FaintTissueLevel {
   /** The smallest stored value that may be faint tissue. */
@@ -80,4 +91,45 @@ export function faintSamplesPerBlock(frame: PixelFrame, level: FaintTissueLevel)
     }
   }
   return counts;
+}
+
+/**
+ * Per block, 1 where the block is quiet (count at most QUIET_MAX_PER_BLOCK) but quiet blocks are
+ * fewer than MIN_QUIET_SHARE of its neighbourhood (ISOLATION_RADIUS_BLOCKS, clipped at the edges):
+ * a dip in tissue rather than background. It reads only which blocks are quiet, which embedding
+ * cannot change, so it is the same on the stego frame.
+ */
+export function isolatedQuietBlocks(
+  counts: Uint8Array,
+  blockRows: number,
+  blockColumns: number,
+): Uint8Array {
+  const out = new Uint8Array(counts.length);
+  // Summed-area table of quiet blocks: (blockRows + 1) x (blockColumns + 1).
+  const w = blockColumns + 1;
+  const sat = new Int32Array((blockRows + 1) * w);
+  for (let y = 0; y < blockRows; y++) {
+    let run = 0;
+    for (let x = 0; x < blockColumns; x++) {
+      if ((counts[y * blockColumns + x] as number) <= QUIET_MAX_PER_BLOCK) run++;
+      sat[(y + 1) * w + x + 1] = (sat[y * w + x + 1] as number) + run;
+    }
+  }
+  const r = ISOLATION_RADIUS_BLOCKS;
+  for (let y = 0; y < blockRows; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(blockRows, y + r + 1);
+    for (let x = 0; x < blockColumns; x++) {
+      if ((counts[y * blockColumns + x] as number) > QUIET_MAX_PER_BLOCK) continue;
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(blockColumns, x + r + 1);
+      const quiet =
+        (sat[y1 * w + x1] as number) -
+        (sat[y0 * w + x1] as number) -
+        (sat[y1 * w + x0] as number) +
+        (sat[y0 * w + x0] as number);
+      if (quiet < MIN_QUIET_SHARE * (y1 - y0) * (x1 - x0)) out[y * blockColumns + x] = 1;
+    }
+  }
+  return out;
 }

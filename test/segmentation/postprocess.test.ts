@@ -11,6 +11,9 @@ import {
 import {
   faintSamplesPerBlock,
   GROWTH_MIN_PER_BLOCK,
+  isolatedQuietBlocks,
+  ISOLATION_RADIUS_BLOCKS,
+  MIN_QUIET_SHARE,
   QUIET_MAX_PER_BLOCK,
   type FaintTissueLevel,
 } from '../../src/segmentation/faint-tissue';
@@ -443,6 +446,80 @@ describe('growIntoFaintTissue', () => {
         );
       }),
       { numRuns: 20 },
+    );
+  });
+});
+
+describe('isolatedQuietBlocks', () => {
+  const noise = (i: number): number => Math.abs((Math.sin(i * 12.9898) * 43758.5453) % 1);
+  const QUIET = QUIET_MAX_PER_BLOCK;
+  const FAINT = QUIET_MAX_PER_BLOCK + 1;
+
+  it('marks a quiet block amid faint ones, not one amid quiet ones', () => {
+    // 12 x 12 blocks: left half faint tissue with one quiet dip, right half quiet background.
+    const n = 12;
+    const counts = new Uint8Array(n * n).map((_, i) => (i % n < 6 ? FAINT : QUIET));
+    counts[5 * n + 2] = 0; // a dip in the tissue
+    const out = isolatedQuietBlocks(counts, n, n);
+    expect(out[5 * n + 2]).toBe(1);
+    // Background blocks far enough from the tissue stay background; faint blocks are never marked
+    // (they are left out of the map anyway).
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        if (x < 6) expect(out[y * n + x]).toBe(y === 5 && x === 2 ? 1 : 0);
+        if (x >= 6 + ISOLATION_RADIUS_BLOCKS) expect(out[y * n + x]).toBe(0);
+      }
+    }
+  });
+
+  it('follows the share of quiet blocks in the clipped neighbourhood, as a direct count does', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (rows, columns, seed) => {
+          const counts = Uint8Array.from({ length: rows * columns }, (_, i) =>
+            noise(seed + i) < 0.5 ? QUIET : FAINT,
+          );
+          const out = isolatedQuietBlocks(counts, rows, columns);
+          const r = ISOLATION_RADIUS_BLOCKS;
+          for (let y = 0; y < rows; y++) {
+            for (let x = 0; x < columns; x++) {
+              let quiet = 0;
+              let all = 0;
+              for (let yy = Math.max(0, y - r); yy <= Math.min(rows - 1, y + r); yy++) {
+                for (let xx = Math.max(0, x - r); xx <= Math.min(columns - 1, x + r); xx++) {
+                  all++;
+                  if ((counts[yy * columns + xx] as number) <= QUIET) quiet++;
+                }
+              }
+              const isQuiet = (counts[y * columns + x] as number) <= QUIET;
+              expect(out[y * columns + x]).toBe(isQuiet && quiet < MIN_QUIET_SHARE * all ? 1 : 0);
+            }
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('reads only which blocks are quiet, so an embedding that keeps quiet blocks quiet cannot move it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), (seed) => {
+        const n = 16;
+        const counts = Uint8Array.from({ length: n * n }, (_, i) =>
+          noise(seed + i) < 0.6 ? Math.floor(noise(seed * 3 + i) * (QUIET + 1)) : FAINT + 5,
+        );
+        // What embedding may do: a quiet block's count can only fall; other blocks are untouched.
+        const after = counts.map((c, i) =>
+          c <= QUIET ? Math.floor(noise(seed * 7 + i) * (c + 1)) : c,
+        );
+        expect(Array.from(isolatedQuietBlocks(after, n, n))).toEqual(
+          Array.from(isolatedQuietBlocks(counts, n, n)),
+        );
+      }),
+      { numRuns: 30 },
     );
   });
 });

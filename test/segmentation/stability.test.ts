@@ -179,4 +179,46 @@ describe('as shipped: embedIdentity (onnx-maskrcnn, margin 4, re-check loop)', (
       }
     },
   );
+
+  // A shoulder MR whose low-signal tissue (lower right, about 7% of the frame's 99.5th percentile)
+  // the model leaves out: most of its blocks are faint, and the quiet ones among them, where the
+  // noise dips, are dips in tissue, not background (isolatedQuietBlocks). Before that rule 78 of
+  // them were in the map in this box alone.
+  it('shoulder MR (formats/pydicom-data/MR2_UNCI.dcm): no block of its low-signal tissue is embedded into', async () => {
+    const rel = 'formats/pydicom-data/MR2_UNCI.dcm';
+    const bytes = new Uint8Array(readFileSync(path.join(DATA_DIR, rel)));
+    const cover = readDicomImage(bytes);
+    const c = cover.frames[0] as PixelFrame;
+    const inTissue = (y: number, x: number): boolean => y >= 700 && y < 900 && x >= 650 && x < 1000;
+    const analysis = await analyseFrame(cover, c, segmenter, DEFAULT_MARGIN_PX);
+    const { blockRows, blockColumns, usable } = analysis.map;
+    let inBox = 0;
+    let elsewhere = 0;
+    for (let by = 0; by < blockRows; by++) {
+      for (let bx = 0; bx < blockColumns; bx++) {
+        if (usable[by * blockColumns + bx] === 0) continue;
+        if (inTissue(by * 4, bx * 4) || inTissue(by * 4 + 3, bx * 4 + 3)) inBox++;
+        else elsewhere++;
+      }
+    }
+    expect(inBox).toBe(0);
+    expect(elsewhere).toBeGreaterThan(10_000); // the air around the shoulder still carries data
+    const { bytes: stegoBytes } = await embedIdentity(bytes, {
+      profile: 'fidelity',
+      keyRing: generateKeyRing(seededBytes(7), 'k-test'),
+      segmenter,
+      now: new Date('2026-01-01T00:00:00Z'),
+      randomBytes: seededBytes(11),
+    });
+    const s = readDicomImage(stegoBytes).frames[0] as PixelFrame;
+    let changed = 0;
+    let changedInTissue = 0;
+    for (let i = 0; i < c.samples.length; i++) {
+      if (c.samples[i] === s.samples[i]) continue;
+      changed++;
+      if (inTissue(Math.floor(i / c.columns), i % c.columns)) changedInTissue++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    expect(changedInTissue).toBe(0);
+  });
 });
