@@ -1,6 +1,6 @@
 import { paddingMask, type DicomImage } from '../dicom';
 import type { SegmentationContext, Segmenter } from '../segmentation/segmenter';
-import { blockMapFromMask } from '../stego/block-map';
+import { blockMapFromMask, convexHullMask } from '../stego/block-map';
 import {
   faintSamplesPerBlock,
   faintTissueLevel,
@@ -34,7 +34,7 @@ export interface FrameAnalysis {
    */
   readonly faintTissueFrom?: number;
   /**
-   * Present when the insensitive range or the faint-tissue rule left blocks out: builds the map
+   * Present when the insensitive range, the faint-tissue rule or the convex hull left blocks out: builds the map
    * without them (mask, margin and padding only), on demand, since only a failed extraction needs
    * it. Extraction falls back to it when the exact map reads nothing: on a noisy copy, noise makes
    * background samples visible and drops their blocks from the exact map; the sealed profiles
@@ -122,6 +122,7 @@ export async function analyseFrame(
   const faint = faintTissueLevel(frame, context);
   const faintTissueFrom = faint?.from;
   if (faint !== undefined) frozen = freezeFaintTissueBlocks(frame, faint, frozen);
+  frozen = freezeConvexHull(mask, frozen);
   const map = blockMapFromMask(mask, {
     marginPx,
     ...(frozen === undefined ? {} : { frozen }),
@@ -166,6 +167,30 @@ function freezeFaintTissueBlocks(
     for (let y = by; y < by + BLOCK_SIZE; y++)
       out.fill(1, y * columns + bx, y * columns + bx + BLOCK_SIZE);
   }
+  return out;
+}
+
+/**
+ * Adds to `frozen` (a copy) the pixels of the mask's convex hull: what the body's outline wraps
+ * around is never embedded into (convexHullMask). A function of the mask alone, which is the same
+ * on the stego frame, so the map stays exact.
+ */
+function freezeConvexHull(
+  mask: SignificanceMask,
+  frozen: Uint8Array | undefined,
+): Uint8Array | undefined {
+  const hull = convexHullMask(mask.data, mask.rows, mask.columns);
+  let inside = false;
+  for (let i = 0; i < hull.length; i++) {
+    if (hull[i] !== 0 && mask.data[i] === 0) {
+      inside = true;
+      break;
+    }
+  }
+  if (!inside) return frozen;
+  const out = frozen === undefined ? hull : Uint8Array.from(frozen);
+  if (frozen !== undefined)
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) | (hull[i] as number);
   return out;
 }
 

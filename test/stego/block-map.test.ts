@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { blockMapFromMask, countUsableBlocks } from '../../src/stego/block-map';
+import { blockMapFromMask, convexHullMask, countUsableBlocks } from '../../src/stego/block-map';
 
 function maskWith(rows: number, columns: number, set: [number, number][]): Uint8Array {
   const data = new Uint8Array(rows * columns);
@@ -76,6 +76,79 @@ describe('blockMapFromMask', () => {
             }
         },
       ),
+    );
+  });
+});
+
+describe('convexHullMask', () => {
+  const rowsOf = (m: Uint8Array, columns: number): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < m.length; i += columns)
+      out.push(Array.from(m.subarray(i, i + columns)).join(''));
+    return out;
+  };
+
+  it('is empty for an empty mask and the pixel itself for one pixel', () => {
+    expect(Array.from(convexHullMask(new Uint8Array(12), 3, 4))).toEqual(new Array(12).fill(0));
+    expect(rowsOf(convexHullMask(maskWith(3, 4, [[1, 2]]), 3, 4), 4)).toEqual([
+      '0000',
+      '0010',
+      '0000',
+    ]);
+  });
+
+  it('fills what an L wraps around, and the gap between two blobs', () => {
+    // An L: a column on the left and a row at the bottom. Pixels are unit squares, so the hull's
+    // slanted edge runs from the top pixel's top-right corner (1, 0) to the bottom-right one (5, 4).
+    const l = maskWith(5, 5, [
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+      [4, 4],
+    ]);
+    expect(rowsOf(convexHullMask(l, 5, 5), 5)).toEqual([
+      '11000',
+      '11100',
+      '11110',
+      '11111',
+      '11111',
+    ]);
+    const blobs = maskWith(3, 7, [
+      [1, 0],
+      [1, 6],
+    ]);
+    expect(rowsOf(convexHullMask(blobs, 3, 7), 7)).toEqual(['0000000', '1111111', '0000000']);
+  });
+
+  it('holds every mask pixel and is convex along rows and columns', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 12 }),
+        (rows, columns, points) => {
+          const mask = maskWith(
+            rows,
+            columns,
+            points.map(([y, x]) => [y % rows, x % columns]),
+          );
+          const hull = convexHullMask(mask, rows, columns);
+          for (let i = 0; i < mask.length; i++) if (mask[i]) expect(hull[i]).toBe(1);
+          // A convex region meets every row and every column in one run.
+          for (const line of rowsOf(hull, columns)) expect(/^0*1*0*$/.test(line)).toBe(true);
+          for (let x = 0; x < columns; x++) {
+            let column = '';
+            for (let y = 0; y < rows; y++) column += String(hull[y * columns + x]);
+            expect(/^0*1*0*$/.test(column)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
