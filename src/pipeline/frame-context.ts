@@ -188,10 +188,7 @@ function freezeConvexHull(
     }
   }
   if (!inside) return frozen;
-  const out = frozen === undefined ? hull : Uint8Array.from(frozen);
-  if (frozen !== undefined)
-    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) | (hull[i] as number);
-  return out;
+  return frozen === undefined ? hull : frozen.map((v, i) => v | (hull[i] as number));
 }
 
 /** 1 where a sample is padding or lies outside the segmenter's insensitive range. */
