@@ -3,13 +3,15 @@
  * - STOW-RS of the same 512x512 CT series (one instance per request, 4 clients): directly to
  *   Orthanc's DICOMweb plugin, through the gateway with a passthrough rule, and through it with
  *   embedding (fidelity profile, worker pool);
- * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway (which
+ * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway, which
  *   answers an instance in its stored syntax from Orthanc's stored file, not through the DICOMweb
- *   plugin: docs/api.md, so Orthanc's share of the CPU is smaller on that path);
+ *   plugin (docs/api.md): read in Orthanc's storage folder as `npm start` configures it, and over
+ *   HTTP as in front of an Orthanc on another host (the embedding gateway, configured so);
  * - both also through a minimal node:http reverse proxy (30 lines, no auth, no parsing, no
  *   rewriting): the floor of any Node.js hop on this machine, which shows how much of the gap to
  *   direct is the gateway's own work and how much is one more process copying the bytes.
- * The gateway runs in its own process (`start --external-orthanc`), as in production. Median of
+ * The gateway runs in its own process (`start --external-orthanc`), as in production, and so do
+ * the clients (CLIENT_SCRIPT: node:http alone, as on a viewer's machine). Median of
  * several interleaved rounds; the study is deleted before each STOW round so that every round
  * really stores. Beside the measured rates, the CPU time per instance (clients, gateway with its
  * workers, Orthanc) gives the rate two otherwise idle cores would reach: on a shared machine the
@@ -32,8 +34,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,15 +44,18 @@ import { readInstanceHeader } from '../src/gateway/stow/read-instance-header';
 import { createSegmenter } from '../src/segmentation/create-segmenter';
 import type { SegmenterName } from '../src/segmentation/segmenter';
 import { generateKeyRing, serializeKeyRing } from '../src/stego/key-ring';
-import { DATA_DIR, multipartBody, PASSTHROUGH_RULES } from '../test/gateway/harness';
+import { DATA_DIR, PASSTHROUGH_RULES } from '../test/gateway/harness';
 import { startTestOrthanc } from '../test/helpers/orthanc';
 import type { TestOrthanc } from '../test/helpers/orthanc';
 
 const SERIES_DIR = path.join(DATA_DIR, 'ct/lung-pet-ct-dx');
 const CLIENTS = 4;
 const ROUNDS = 5;
-/** WADO-RS rounds fetch the series this many times: long enough for /proc's 10 ms CPU ticks. */
-const WADO_PASSES = 4;
+/**
+ * WADO-RS rounds fetch the series this many times (480 requests, about a third of a second): with 4
+ * passes, rounds of a tenth of a second moved by a fifth between runs.
+ */
+const WADO_PASSES = 16;
 /** Unmeasured rounds of STOW-RS and WADO-RS through every path before the measured ones. */
 const WARM_UP_ROUNDS = 8;
 /** Node options of every Node.js hop: those of `npm start`, then BENCH_GATEWAY_NODE_ARGS. */
@@ -135,32 +138,33 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** CPU seconds used so far by this process (all threads), Orthanc and the gateway in use. */
+/** CPU seconds used so far by the clients' process, Orthanc and the gateway in use. */
 function cpuSeconds(): { all: number; proxy: number; proxyMain: number; orthanc: number } {
-  const own = process.cpuUsage();
+  const clients = clientPid === undefined ? 0 : processCpuSeconds(clientPid);
   const proxy = gatewayPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
   const proxyMain = gatewayPids.reduce((n, pid) => n + threadCpuSeconds(pid, pid), 0);
   const orthanc = orthancPid === undefined ? 0 : processCpuSeconds(orthancPid);
-  return { all: (own.user + own.system) / 1e6 + orthanc + proxy, proxy, proxyMain, orthanc };
+  return { all: clients + orthanc + proxy, proxy, proxyMain, orthanc };
 }
 
-/** Runs `task` on every item with CLIENTS in parallel; returns the seconds and CPU it took. */
-async function timed<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<Sample> {
-  const started = process.hrtime.bigint();
+/** One round of requests for the clients' process (CLIENT_SCRIPT). */
+interface ClientJob {
+  readonly method: 'GET' | 'POST';
+  /** Each GET's URL is base + item; each POST goes to base + '/studies' with the file item. */
+  readonly base: string;
+  readonly authorization: string;
+  readonly items: readonly string[];
+}
+
+/** Runs a round in the clients' process; returns the seconds and CPU it took. */
+async function timed(job: ClientJob): Promise<Sample> {
+  if (clients === undefined) throw new Error('the clients are not running');
   const cpuBefore = cpuSeconds();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < items.length) {
-        const item = items[next];
-        next += 1;
-        if (item !== undefined) await task(item);
-      }
-    }),
-  );
+  const answer = await clients.run(job);
   const cpuAfter = cpuSeconds();
+  if (answer.failed !== undefined) throw new Error(answer.failed);
   return {
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    seconds: answer.seconds,
     cpuSeconds: cpuAfter.all - cpuBefore.all,
     proxyCpuSeconds: cpuAfter.proxy - cpuBefore.proxy,
     proxyMainCpuSeconds: cpuAfter.proxyMain - cpuBefore.proxyMain,
@@ -186,65 +190,15 @@ async function deleteStudy(orthanc: TestOrthanc, studyUid: string): Promise<void
   }
 }
 
-/**
- * The clients: node:http with kept-alive connections for every target alike. (Orthanc announces
- * `Keep-Alive: timeout=1`, which Node's and undici's agents take as "never reuse"; the client
- * keeps them anyway so that the direct baseline does not pay a TCP connection per request.)
- */
-const clientAgent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
-(clientAgent as unknown as { keepSocketAlive: (socket: Socket) => boolean }).keepSocketAlive = (
-  socket,
-) => {
-  socket.setTimeout(500);
-  return true;
-};
-
-function send(
-  url: string,
-  method: 'GET' | 'POST',
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method,
-        agent: clientAgent,
-        headers: body === undefined ? headers : { ...headers, 'Content-Length': body.length },
-      },
-      (response) => {
-        response.on('data', () => undefined);
-        response.on('end', () => resolve(response.statusCode ?? 0));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 async function stowRound(
   url: string,
   authorization: string,
-  files: readonly Buffer[],
+  files: readonly string[],
   orthanc: TestOrthanc,
   studyUid: string,
 ): Promise<Sample> {
   await deleteStudy(orthanc, studyUid);
-  return timed(files, async (file) => {
-    const { body, contentType } = multipartBody([file]);
-    const status = await send(
-      `${url}/studies`,
-      'POST',
-      {
-        'Content-Type': contentType,
-        Authorization: authorization,
-      },
-      body,
-    );
-    if (status !== 200) throw new Error(`STOW answered ${status}`);
-  });
+  return timed({ method: 'POST', base: url, authorization, items: files });
 }
 
 async function wadoRound(
@@ -252,13 +206,7 @@ async function wadoRound(
   authorization: string,
   paths: readonly string[],
 ): Promise<Sample> {
-  return timed(paths, async (instancePath) => {
-    const status = await send(`${url}${instancePath}`, 'GET', {
-      Accept: 'multipart/related; type="application/dicom"',
-      Authorization: authorization,
-    });
-    if (status !== 200) throw new Error(`WADO answered ${status}`);
-  });
+  return timed({ method: 'GET', base: url, authorization, items: paths });
 }
 
 /** Rounds of each scenario interleaved, so that load from elsewhere hits them alike. */
@@ -326,10 +274,11 @@ async function segmenterHere(): Promise<SegmenterName> {
 }
 
 export async function run(): Promise<void> {
-  const files = readdirSync(SERIES_DIR)
+  const filePaths = readdirSync(SERIES_DIR)
     .filter((f) => f.endsWith('.dcm'))
     .sort()
-    .map((f) => readFileSync(path.join(SERIES_DIR, f)));
+    .map((f) => path.join(SERIES_DIR, f));
+  const files = filePaths.map((f) => readFileSync(f));
   const headers = files.map((f) => {
     const read = readInstanceHeader(f);
     if (!read.ok) throw new Error(read.message);
@@ -351,6 +300,8 @@ export async function run(): Promise<void> {
 
   const orthanc = await startTestOrthanc();
   orthancPid = orthanc.pid;
+  clients = startClients();
+  clientPid = clients.pid;
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'stego-bench-'));
   const gateways: GatewayProcess[] = [];
   try {
@@ -362,10 +313,21 @@ export async function run(): Promise<void> {
     );
     const rulesFile = path.join(tempDir, 'passthrough.yaml');
     await writeFile(rulesFile, PASSTHROUGH_RULES);
-    const configFor = (name: string, embedding: Record<string, unknown>): unknown => ({
+    // As `npm start` runs them, the gateway reads stored files in Orthanc's storage folder; the
+    // embedding gateway does not, and stands for a gateway in front of an Orthanc on another host.
+    const configFor = (
+      name: string,
+      embedding: Record<string, unknown>,
+      storageFolder: boolean,
+    ): unknown => ({
       http: { host: '127.0.0.1', port: 0 },
       upstreams: {
-        orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+        orthanc: {
+          url: orthanc.url,
+          username: orthanc.username,
+          password: orthanc.password,
+          ...(storageFolder ? { storageDirectory: orthanc.storageDirectory } : {}),
+        },
       },
       embedding: { keyRingFile, defaultSegmenter: segmenter, ...embedding },
       auth: { jwt: { hs256Secret: secret } },
@@ -375,13 +337,13 @@ export async function run(): Promise<void> {
     const passthrough = await spawnGateway(
       tempDir,
       'passthrough',
-      configFor('passthrough', { rulesFile, workers: 1 }),
+      configFor('passthrough', { rulesFile, workers: 1 }, true),
     );
     gateways.push(passthrough);
     const embedding = await spawnGateway(
       tempDir,
       'embedding',
-      configFor('embedding', { workers: 2 }),
+      configFor('embedding', { workers: 2 }, false),
     );
     gateways.push(embedding);
     const minimal = await spawnMinimalProxy(orthanc.url);
@@ -396,7 +358,7 @@ export async function run(): Promise<void> {
     // Warm-up (JIT, ONNX sessions, connections) of every path alike, not measured. The embedding
     // gateway's request path is the passthrough one's plus the worker pool: one STOW-RS round
     // warms its workers.
-    await stowRound(embedding.url, modalityAuth, files, orthanc, studyUid);
+    await stowRound(embedding.url, modalityAuth, filePaths, orthanc, studyUid);
     const paths = [
       { url: orthancDicomWeb, stowAuth: orthanc.authorization, wadoAuth: orthanc.authorization },
       { url: passthrough.url, stowAuth: modalityAuth, wadoAuth: viewerAuth },
@@ -404,26 +366,27 @@ export async function run(): Promise<void> {
     ];
     for (let round = 0; round < WARM_UP_ROUNDS; round += 1) {
       for (const target of paths) {
-        await stowRound(target.url, target.stowAuth, files, orthanc, studyUid);
+        await stowRound(target.url, target.stowAuth, filePaths, orthanc, studyUid);
         await wadoRound(target.url, target.wadoAuth, wadoPaths);
       }
+      await wadoRound(embedding.url, viewerAuth, wadoPaths);
     }
     // Rounds interleaved; each scenario's CPU counts the gateway process it goes through.
     const viaGateway = async (gateway: GatewayProcess): Promise<Sample> => {
       gatewayPids = [gateway.pid];
-      return stowRound(gateway.url, modalityAuth, files, orthanc, studyUid);
+      return stowRound(gateway.url, modalityAuth, filePaths, orthanc, studyUid);
     };
     const [directAgain, viaPassthrough, viaEmbedding, viaMinimal] = await interleaved(
       [
         async () => {
           gatewayPids = [];
-          return stowRound(orthancDicomWeb, orthanc.authorization, files, orthanc, studyUid);
+          return stowRound(orthancDicomWeb, orthanc.authorization, filePaths, orthanc, studyUid);
         },
         () => viaGateway(passthrough),
         () => viaGateway(embedding),
         async () => {
           gatewayPids = [minimal.pid];
-          return stowRound(`${minimal.url}`, orthanc.authorization, files, orthanc, studyUid);
+          return stowRound(`${minimal.url}`, orthanc.authorization, filePaths, orthanc, studyUid);
         },
       ],
       files.length,
@@ -443,7 +406,7 @@ export async function run(): Promise<void> {
     console.log(line('STOW-RS gateway, embedding', viaEmbedding, directAgain));
     console.log(line('STOW-RS minimal node proxy (floor)', viaMinimal, directAgain));
     // The study as the last round stored it: the same bytes both ways.
-    const [wadoDirect, wadoGateway, wadoMinimal] = await interleaved(
+    const [wadoDirect, wadoGateway, wadoRemote, wadoMinimal] = await interleaved(
       [
         async () => {
           gatewayPids = [];
@@ -454,6 +417,10 @@ export async function run(): Promise<void> {
           return wadoRound(passthrough.url, viewerAuth, wadoPaths);
         },
         async () => {
+          gatewayPids = [embedding.pid];
+          return wadoRound(embedding.url, viewerAuth, wadoPaths);
+        },
+        async () => {
           gatewayPids = [minimal.pid];
           return wadoRound(minimal.url, orthanc.authorization, wadoPaths);
         },
@@ -461,20 +428,126 @@ export async function run(): Promise<void> {
       wadoPaths.length,
       totalBytes * WADO_PASSES,
     );
-    if (wadoDirect === undefined || wadoGateway === undefined || wadoMinimal === undefined) {
+    if (
+      wadoDirect === undefined ||
+      wadoGateway === undefined ||
+      wadoRemote === undefined ||
+      wadoMinimal === undefined
+    ) {
       throw new Error('missing figures');
     }
     console.log(line('WADO-RS direct from Orthanc', wadoDirect));
     console.log(line('WADO-RS through the gateway', wadoGateway, wadoDirect));
+    console.log(line('WADO-RS gateway, Orthanc over HTTP', wadoRemote, wadoDirect));
     console.log(line('WADO-RS minimal node proxy (floor)', wadoMinimal, wadoDirect));
     console.log(summary('STOW-RS passthrough', viaPassthrough, viaMinimal, directAgain));
     console.log(summary('WADO-RS retrieval', wadoGateway, wadoMinimal, wadoDirect));
+    console.log(summary('WADO-RS, Orthanc on another host', wadoRemote, wadoMinimal, wadoDirect));
   } finally {
-    clientAgent.destroy();
+    clients?.stop();
     for (const gateway of gateways) await gateway.stop();
     await orthanc.stop();
     await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The clients: CLIENTS requests at a time from a process of their own that loads nothing but
+ * node:http, as a viewer or modality on another machine would (in this process, whose heap holds
+ * the gateway's modules and the series, V8's collections made the same requests cost five times the
+ * CPU, and that CPU competed with the hops measured). Kept-alive connections for every target
+ * alike: Orthanc announces `Keep-Alive: timeout=1`, which Node's agent takes as "never reuse"; the
+ * clients keep them anyway so that the direct baseline does not pay a TCP connection per request.
+ * Each STOW-RS body is built once per file, before the first round that sends it. One job per line
+ * on stdin (ClientJob), one answer per line on stdout.
+ */
+const CLIENT_SCRIPT = `
+const http = require('node:http');
+const fs = require('node:fs');
+const readline = require('node:readline');
+const clients = Number(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: clients * 2 });
+agent.keepSocketAlive = (socket) => { socket.setTimeout(500); return true; };
+const bodies = new Map();
+function body(file) {
+  let built = bodies.get(file);
+  if (built === undefined) {
+    const boundary = 'bench' + bodies.size;
+    built = { type: 'multipart/related; type="application/dicom"; boundary=' + boundary,
+      bytes: Buffer.concat([Buffer.from('--' + boundary + '\\r\\nContent-Type: application/dicom\\r\\n\\r\\n'),
+        fs.readFileSync(file), Buffer.from('\\r\\n--' + boundary + '--\\r\\n')]) };
+    bodies.set(file, built);
+  }
+  return built;
+}
+function send(url, method, headers, payload) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, agent,
+      headers: payload === undefined ? headers : { ...headers, 'Content-Length': payload.length } },
+      (response) => {
+        response.on('data', () => undefined);
+        response.on('end', () => resolve(response.statusCode));
+        response.on('error', reject);
+      });
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+readline.createInterface({ input: process.stdin }).on('line', async (line) => {
+  const job = JSON.parse(line);
+  if (job.method === 'POST') for (const file of job.items) body(file);
+  const started = process.hrtime.bigint();
+  let next = 0;
+  let failed;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < job.items.length && failed === undefined) {
+      const item = job.items[next];
+      next += 1;
+      try {
+        const status = job.method === 'GET'
+          ? await send(job.base + item, 'GET',
+              { Accept: 'multipart/related; type="application/dicom"', Authorization: job.authorization })
+          : await send(job.base + '/studies', 'POST',
+              { 'Content-Type': body(item).type, Authorization: job.authorization }, body(item).bytes);
+        if (status !== 200) failed = job.method + ' ' + job.base + ' answered ' + status;
+      } catch (error) {
+        failed = String(error);
+      }
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stdout.write(JSON.stringify({ seconds, failed }) + '\\n');
+});
+`;
+
+interface ClientProcess {
+  readonly pid: number | undefined;
+  run(job: ClientJob): Promise<{ seconds: number; failed?: string }>;
+  stop(): void;
+}
+
+let clients: ClientProcess | undefined;
+let clientPid: number | undefined;
+
+function startClients(): ClientProcess {
+  const child = spawn(process.execPath, ['-e', CLIENT_SCRIPT, String(CLIENTS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const answers = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: ((line: string) => void)[] = [];
+  answers.on('line', (line) => waiting.shift()?.(line));
+  return {
+    pid: child.pid,
+    run(job) {
+      return new Promise((resolve) => {
+        waiting.push((line) => resolve(JSON.parse(line) as { seconds: number; failed?: string }));
+        child.stdin?.write(`${JSON.stringify(job)}\n`);
+      });
+    },
+    stop() {
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 interface GatewayProcess {

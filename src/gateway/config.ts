@@ -24,6 +24,13 @@ const upstreamSchema = z
       .default('/dicom-web')
       .transform((r) => r.replace(/\/+$/, '')),
     timeoutMs: z.number().int().positive().default(60_000),
+    /**
+     * Orthanc's StorageDirectory, where Orthanc runs on this host and the gateway may read it (as
+     * `npm start` runs them): a WADO-RS retrieve of an instance in its stored syntax and the
+     * identity routes read the stored file there instead of asking Orthanc for it
+     * (docs/api.md). Absent: always over HTTP.
+     */
+    storageDirectory: z.string().min(1).exactOptional(),
   })
   .strict();
 

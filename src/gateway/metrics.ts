@@ -15,8 +15,9 @@ export interface GatewayMetrics {
   /** Identity extractions, by result. */
   readonly extractions: Counter<'result'>;
   /**
-   * WADO-RS retrieves of one instance, by where the answer came from: `stored-file` (the gateway sent
-   * Orthanc's stored file) or `plugin` (Orthanc's DICOMweb plugin answered).
+   * WADO-RS retrieves of one instance, by where the answer came from: `storage-folder` (the gateway
+   * read the stored file in Orthanc's storage folder), `stored-file` (it sent the stored file Orthanc
+   * served over REST) or `plugin` (Orthanc's DICOMweb plugin answered).
    */
   readonly instanceRetrieves: Counter<'source'>;
 }
@@ -53,7 +54,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     }),
     instanceRetrieves: new Counter({
       name: 'stego_gateway_instance_retrieves_total',
-      help: 'WADO-RS retrieves of one instance, by source (stored-file, plugin)',
+      help: 'WADO-RS retrieves of one instance, by source (storage-folder, stored-file, plugin)',
       labelNames: ['source'],
       registers: [registry],
     }),

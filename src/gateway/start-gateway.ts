@@ -3,7 +3,8 @@
  * authenticator, rules, identity engine), listens, and gives back a handle to stop it. Used by
  * `stego-gateway start` and by the integration tests; createApp stays free of I/O.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -69,6 +70,27 @@ function rulesError(errors: readonly RuleError[]): StegoGatewayError {
   );
 }
 
+/**
+ * A storage folder the gateway cannot read would only show as every retrieve going over HTTP: the
+ * start fails instead, naming the setting.
+ */
+async function checkStorageDirectory(name: string, directory: string): Promise<void> {
+  const setting = `upstreams.${name}.storageDirectory`;
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(directory)).isDirectory();
+    await access(directory, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    throw new StegoGatewayError(
+      'CONFIG_INVALID',
+      `${setting} [${directory}] cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (!isFolder) {
+    throw new StegoGatewayError('CONFIG_INVALID', `${setting} [${directory}] is not a folder`);
+  }
+}
+
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -85,6 +107,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const orthanc = new Map<string, OrthancClient>();
   for (const [name, upstream] of Object.entries(config.upstreams)) {
+    if (upstream.storageDirectory !== undefined) {
+      await checkStorageDirectory(name, upstream.storageDirectory);
+    }
     orthanc.set(name, new OrthancClient(name, upstream));
   }
   const audit = options.audit ?? (await createAuditStore(config.audit));

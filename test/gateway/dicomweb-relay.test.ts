@@ -1,13 +1,20 @@
 import express from 'express';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 
 import { dicomWebProxyRouter } from '../../src/gateway/dicomweb/dicomweb-proxy-router';
 import { createMetrics } from '../../src/gateway/metrics';
-import type { OrthancClient, UpstreamResponse } from '../../src/gateway/orthanc/orthanc-client';
+import type {
+  OpenStoredFile,
+  OrthancClient,
+  UpstreamResponse,
+} from '../../src/gateway/orthanc/orthanc-client';
 import { DATA_DIR } from './harness';
 
 /**
@@ -169,18 +176,29 @@ describe('dicomWebProxyRouter relay', () => {
   });
 });
 
-/** The stored-file path (instance-file-relay.ts) against a scripted upstream. */
-function startStoredFileRelay(fileScript: () => Script) {
+/**
+ * The stored-file path (instance-file-relay.ts) against a scripted upstream; `storedFile`: a file
+ * standing for the instance's file in Orthanc's storage folder (openStoredFile opens it).
+ */
+function startStoredFileRelay(fileScript: () => Script, storedFile?: string) {
   const fileBodies: PassThrough[] = [];
-  const calls = { dicomWeb: 0, forgotten: 0 };
+  const handles: FileHandle[] = [];
+  const calls = { dicomWeb: 0, forgotten: 0, fileStream: 0 };
   const partTen = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
   const upstream = {
     dicomWebBaseUrls: ['http://orthanc:8042/dicom-web'],
     findInstance: () => Promise.resolve('0123abcd-0123abcd'),
+    async openStoredFile(): Promise<OpenStoredFile | undefined> {
+      if (storedFile === undefined) return undefined;
+      const handle = await open(storedFile, 'r');
+      handles.push(handle);
+      return { handle, size: (await handle.stat()).size };
+    },
     forgetInstance: () => {
       calls.forgotten += 1;
     },
     instanceFileStream(): Promise<UpstreamResponse> {
+      calls.fileStream += 1;
       const body = new PassThrough();
       fileBodies.push(body);
       setImmediate(() => fileScript()(body));
@@ -205,8 +223,17 @@ function startStoredFileRelay(fileScript: () => Script) {
     url: `${url}/studies/1.2/series/3.4/instances/5.6`,
     partTen,
     fileBodies,
+    handles,
     calls,
   }));
+}
+
+/** Whether a file handle gets closed within a second (a closed FileHandle's fd is -1). */
+async function closedSoon(handle: FileHandle | undefined): Promise<boolean> {
+  for (let i = 0; i < 100 && handle?.fd !== -1; i += 1) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return handle?.fd === -1;
 }
 
 describe('dicomWebProxyRouter, one instance from the stored file', () => {
@@ -251,6 +278,84 @@ describe('dicomWebProxyRouter, one instance from the stored file', () => {
       expect(reply.body.toString()).toBe('from the plugin');
       expect(relay.calls.dicomWeb).toBe(1);
       expect(relay.fileBodies[0]?.destroyed).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe("dicomWebProxyRouter, one instance from Orthanc's storage folder", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'stego-relay-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const unused: () => Script = () => () => {
+    throw new Error('Orthanc was asked for the file');
+  };
+
+  it('sends the file as one part, byte for byte, without asking Orthanc, and closes it', async () => {
+    const stored = path.join(dir, 'ct.dcm');
+    const partTen = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+    await writeFile(stored, partTen);
+    const relay = await startStoredFileRelay(unused, stored);
+    try {
+      const reply = await get(relay.url, DICOM_ACCEPT);
+      expect(reply.status).toBe(200);
+      const boundary = /^--([^\r]+)\r\n/.exec(reply.body.toString('latin1'))?.[1] ?? '';
+      const at = reply.body.indexOf('\r\n\r\n') + 4;
+      expect(reply.body.subarray(at, at + partTen.length).equals(partTen)).toBe(true);
+      expect(reply.body.subarray(at + partTen.length).toString('latin1')).toBe(
+        `\r\n--${boundary}--\r\n`,
+      );
+      expect(relay.calls).toEqual({ dicomWeb: 0, forgotten: 0, fileStream: 0 });
+      expect(await closedSoon(relay.handles[0])).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('sends a file shorter than one read as one part', async () => {
+    // A Part 10 file of a few hundred bytes: the whole file is the first read.
+    const partTen = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+    const small = partTen.subarray(0, 400);
+    const stored = path.join(dir, 'small.dcm');
+    await writeFile(stored, small);
+    const relay = await startStoredFileRelay(unused, stored);
+    try {
+      const reply = await get(relay.url, DICOM_ACCEPT);
+      expect(reply.status).toBe(200);
+      expect(reply.body.includes(small)).toBe(true);
+      expect(await closedSoon(relay.handles[0])).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('closes the file when the client goes away', async () => {
+    const stored = path.join(dir, 'large.dcm');
+    const partTen = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+    await writeFile(stored, Buffer.concat([partTen, Buffer.alloc(64 * 1024 * 1024)]));
+    const relay = await startStoredFileRelay(unused, stored);
+    try {
+      await leaveAfterFirstChunk(relay.url, DICOM_ACCEPT);
+      expect(await closedSoon(relay.handles[0])).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('leaves a file that is not Part 10 to the plugin, and closes it', async () => {
+    const stored = path.join(dir, 'zlib.bin');
+    await writeFile(stored, Buffer.alloc(200_000, 7));
+    const relay = await startStoredFileRelay(unused, stored);
+    try {
+      const reply = await get(relay.url, DICOM_ACCEPT);
+      expect(reply.body.toString()).toBe('from the plugin');
+      expect(relay.calls.dicomWeb).toBe(1);
+      expect(await closedSoon(relay.handles[0])).toBe(true);
     } finally {
       await relay.close();
     }

@@ -48,6 +48,11 @@ export interface HarnessOptions {
   readonly config?: (base: GatewayConfigInput) => GatewayConfigInput;
   /** Use this Orthanc instead of starting one (it is not stopped by the harness). */
   readonly orthanc?: TestOrthanc;
+  /**
+   * Let the gateway read stored files in Orthanc's storage folder (upstream storageDirectory), as
+   * `npm start` does; default: over HTTP only, as in front of an Orthanc on another host.
+   */
+  readonly readStorageFolder?: boolean;
 }
 
 export const PASSTHROUGH_RULES = `version: 1
@@ -85,7 +90,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const base: GatewayConfigInput = {
     http: { host: '127.0.0.1', port: 0 },
     upstreams: {
-      orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+      orthanc: {
+        url: orthanc.url,
+        username: orthanc.username,
+        password: orthanc.password,
+        ...(options.readStorageFolder === true
+          ? { storageDirectory: orthanc.storageDirectory }
+          : {}),
+      },
     },
     stow: { maxPartBytes: 8 * 1024 * 1024, maxRequestBytes: 64 * 1024 * 1024 },
     embedding: {

@@ -1,8 +1,10 @@
 /**
  * WADO-RS of one instance answered from Orthanc's stored file (instance-file-relay.ts), against a real
- * Orthanc: the same bytes as the plugin sends, instances the gateway stored and instances stored
- * behind its back, a wrong hierarchy, a deleted instance, and the syntaxes that must still go to the
- * plugin (implicit VR stored, JPEG 2000 asked in Explicit VR Little Endian).
+ * Orthanc, read over HTTP and from its storage folder: the same bytes as the plugin sends, instances
+ * the gateway stored and instances stored behind its back, a wrong hierarchy, a deleted instance
+ * and one stored again (a new file), and the syntaxes that must still go to the plugin (implicit
+ * VR stored, JPEG 2000 asked in Explicit VR Little Endian); a compressed storage folder, and a
+ * storage folder the gateway cannot read.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,7 @@ import {
   startHarness,
 } from './harness';
 import type { Harness } from './harness';
+import { startTestOrthanc } from '../helpers/orthanc';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 
@@ -78,7 +81,10 @@ describe('metaTransferSyntax', () => {
   });
 });
 
-describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
+describe.each([
+  { mode: 'over HTTP', readStorageFolder: false, source: 'stored-file' },
+  { mode: "from Orthanc's storage folder", readStorageFolder: true, source: 'storage-folder' },
+])('WADO-RS of one instance from the stored file $mode, real Orthanc', (mode) => {
   let h: Harness;
 
   const get = (url: string, accept: string) =>
@@ -117,7 +123,11 @@ describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness({ rules: PASSTHROUGH_RULES, engine: createIdentityEngine });
+    h = await startHarness({
+      rules: PASSTHROUGH_RULES,
+      engine: createIdentityEngine,
+      readStorageFolder: mode.readStorageFolder,
+    });
     const { body, contentType } = multipartBody([
       viaGateway.bytes,
       implicitVr.bytes,
@@ -151,7 +161,19 @@ describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
     );
     expect(Buffer.from(plugin).equals(viaGateway.bytes)).toBe(true);
     const after = await retrieves();
-    expect((after['stored-file'] ?? 0) - (before['stored-file'] ?? 0)).toBe(1);
+    expect((after[mode.source] ?? 0) - (before[mode.source] ?? 0)).toBe(1);
+    expect(after['plugin'] ?? 0).toBe(before['plugin'] ?? 0);
+  });
+
+  it('reads the same file for the identity route (no payload in a passed-through instance)', async () => {
+    const answer = await fetch(`${h.gateway.url}${instancePath(viaGateway.header)}/identity`, {
+      headers: h.auth('auditor'),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({
+      sopInstanceUid: viaGateway.header.sopInstanceUid,
+      payloadPresent: false,
+    });
   });
 
   it('finds an instance stored in Orthanc by other means, with transfer-syntax=* and the stored UID', async () => {
@@ -192,10 +214,14 @@ describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
     const gone = await get(url, accept);
     await gone.arrayBuffer();
     expect(gone.status).toBe(404);
+    const before = await retrieves();
     await storeDirectly(behindItsBack.bytes);
     expect(Buffer.from(await onePart(await get(url, accept))).equals(behindItsBack.bytes)).toBe(
       true,
     );
+    // Stored again, the instance has a new file: found, not sent by the plugin.
+    const after = await retrieves();
+    expect((after[mode.source] ?? 0) - (before[mode.source] ?? 0)).toBe(1);
   });
 
   it('leaves a stored implicit VR instance asked without a syntax to the plugin, which sends Explicit VR LE', async () => {
@@ -222,5 +248,76 @@ describe('WADO-RS of one instance from the stored file, real Orthanc', () => {
       await get(url, `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`),
     );
     expect(metaTransferSyntax(Buffer.from(decoded))).toBe(EXPLICIT_LE);
+  });
+});
+
+describe("WADO-RS from Orthanc's storage folder: what it cannot read goes over HTTP", () => {
+  it('sends instances from a compressed storage folder over HTTP, byte for byte', async () => {
+    const orthanc = await startTestOrthanc({ extraConfig: { StorageCompression: true } });
+    const h = await startHarness({
+      rules: PASSTHROUGH_RULES,
+      engine: createIdentityEngine,
+      orthanc,
+      readStorageFolder: true,
+    });
+    try {
+      const { body, contentType } = multipartBody([viaGateway.bytes]);
+      const stow = await fetch(`${h.gateway.url}/studies`, {
+        method: 'POST',
+        body,
+        headers: { ...h.auth('modality'), 'Content-Type': contentType },
+      });
+      expect(stow.status).toBe(200);
+      const answer = await fetch(`${h.gateway.url}${instancePath(viaGateway.header)}`, {
+        headers: { ...h.auth('viewer'), Accept: 'multipart/related; type="application/dicom"' },
+      });
+      expect(answer.status).toBe(200);
+      const parts = multipartParts(
+        new Uint8Array(await answer.arrayBuffer()),
+        answer.headers.get('content-type') ?? '',
+      );
+      expect(parts).toHaveLength(1);
+      expect(Buffer.from(parts[0] as Uint8Array).equals(viaGateway.bytes)).toBe(true);
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
+      ).text();
+      expect(metrics).toMatch(
+        /^stego_gateway_instance_retrieves_total\{source="stored-file"\} 1$/m,
+      );
+      expect(metrics).not.toMatch(/source="storage-folder"\} [1-9]/);
+    } finally {
+      await h.stop();
+      await orthanc.stop();
+    }
+  });
+
+  it('refuses to start with a storage folder it cannot read, naming the setting', async () => {
+    const orthanc = await startTestOrthanc();
+    try {
+      const missing = path.join(orthanc.storageDir, 'no-such-folder');
+      await expect(
+        startHarness({
+          rules: PASSTHROUGH_RULES,
+          engine: createIdentityEngine,
+          orthanc,
+          config: (base) => ({
+            ...base,
+            upstreams: {
+              orthanc: {
+                url: orthanc.url,
+                username: orthanc.username,
+                password: orthanc.password,
+                storageDirectory: missing,
+              },
+            },
+          }),
+        }),
+      ).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('upstreams.orthanc.storageDirectory') as unknown,
+      });
+    } finally {
+      await orthanc.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../../src/gateway/orthanc/orthanc-process';
+import { DATA_DIR, multipartBody, multipartParts } from './harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -100,6 +102,41 @@ describe('npm start', () => {
       for (const file of ['keys.json', 'secrets.json', 'tokens.json']) {
         expect((await stat(path.join(dataDir, file))).mode & 0o077).toBe(0);
       }
+      // An instance stored through the gateway is retrieved from Orthanc's storage folder.
+      const sent = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+      const { body, contentType } = multipartBody([sent]);
+      const stow = await fetch(`${first.line.url}/studies`, {
+        method: 'POST',
+        body,
+        headers: {
+          Authorization: `Bearer ${first.line.tokens.modality}`,
+          'Content-Type': contentType,
+        },
+      });
+      expect([200, 202]).toContain(stow.status);
+      const stored = (await stow.json()) as Record<string, { Value?: Record<string, unknown>[] }>;
+      const retrieveUrl = (
+        stored['00081199']?.Value?.[0]?.['00081190'] as { Value: string[] } | undefined
+      )?.Value[0];
+      expect(retrieveUrl).toMatch(new RegExp(`^${first.line.url}/studies/`));
+      const wado = await fetch(retrieveUrl ?? '', {
+        headers: {
+          Authorization: `Bearer ${first.line.tokens.viewer}`,
+          Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+        },
+      });
+      expect(wado.status).toBe(200);
+      const parts = multipartParts(
+        new Uint8Array(await wado.arrayBuffer()),
+        wado.headers.get('content-type') ?? '',
+      );
+      expect(parts).toHaveLength(1);
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { Authorization: `Bearer ${first.line.tokens.admin}` },
+      });
+      expect(await metrics.text()).toMatch(
+        /^stego_gateway_instance_retrieves_total\{source="storage-folder"\} 1$/m,
+      );
     } finally {
       first.child.kill('SIGTERM');
     }

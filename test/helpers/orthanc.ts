@@ -16,6 +16,8 @@ export interface TestOrthanc {
   readonly username: string;
   readonly password: string;
   readonly storageDir: string;
+  /** Orthanc's StorageDirectory, where it writes the stored files. */
+  readonly storageDirectory: string;
   /** The Orthanc process (start.sh execs it). */
   readonly pid: number | undefined;
   /** `Authorization: Basic ...` for direct calls. */
@@ -56,6 +58,7 @@ export async function startTestOrthanc(options: TestOrthancOptions = {}): Promis
     username,
     password,
     storageDir,
+    storageDirectory: orthancProcess.storageDirectory,
     pid: orthancProcess.pid,
     authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
     async stop(): Promise<void> {

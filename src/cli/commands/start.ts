@@ -20,7 +20,10 @@ import type { Role } from '../../gateway/auth/types';
 import { parseGatewayConfig } from '../../gateway/config';
 import { createIdentityEngine } from '../../gateway/identity/create-identity-engine';
 import { createLogger } from '../../gateway/logging/create-logger';
-import { startOrthancProcess } from '../../gateway/orthanc/orthanc-process';
+import {
+  orthancStorageDirectory,
+  startOrthancProcess,
+} from '../../gateway/orthanc/orthanc-process';
 import { defaultRulesText, startGateway } from '../../gateway/start-gateway';
 import { generateKeyRing, serializeKeyRing } from '../../stego/key-ring';
 import { StegoGatewayError } from '../../stego/errors';
@@ -241,6 +244,7 @@ export async function runStart(options: StartOptions): Promise<void> {
     dataDir,
     options,
   );
+  const orthancDir = path.join(dataDir, 'orthanc');
   const overrides: unknown =
     options.config === undefined ? {} : YAML.parse(await readFile(options.config, 'utf8'));
   const base = {
@@ -250,6 +254,8 @@ export async function runStart(options: StartOptions): Promise<void> {
         url: `http://127.0.0.1:${options.orthancHttpPort}`,
         username: 'gateway',
         password: secrets.orthancPassword,
+        // Orthanc runs beside the gateway as the same user: stored files are read in place.
+        storageDirectory: orthancStorageDirectory(orthancDir),
       },
     },
     embedding: {
@@ -274,7 +280,7 @@ export async function runStart(options: StartOptions): Promise<void> {
     installOrthanc();
   }
   const orthanc = await startOrthancProcess({
-    storageDir: path.join(dataDir, 'orthanc'),
+    storageDir: orthancDir,
     httpPort: options.orthancHttpPort,
     dicomPort: options.orthancDicomPort,
     username: 'gateway',

@@ -76,14 +76,15 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
     // One instance in its stored syntax: from the stored file (instance-file-relay.ts). Requests
     // with a query or a condition go to the plugin, which decides on those.
     if (target !== undefined && target.frames === undefined) {
-      if (
+      const relayed =
         syntax !== undefined &&
         query === '' &&
         headers['if-none-match'] === undefined &&
-        headers['if-modified-since'] === undefined &&
-        (await relayStoredInstance(options.upstream, target, syntax, res)) === 'sent'
-      ) {
-        options.metrics.instanceRetrieves.inc({ source: 'stored-file' });
+        headers['if-modified-since'] === undefined
+          ? await relayStoredInstance(options.upstream, target, syntax, res)
+          : 'use-plugin';
+      if (relayed !== 'use-plugin') {
+        options.metrics.instanceRetrieves.inc({ source: relayed });
         return;
       }
       options.metrics.instanceRetrieves.inc({ source: 'plugin' });

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import type { Response } from 'express';
 
 import { LONG_VRS } from '../../dicom/tag-walker';
-import type { InstanceUids, OrthancClient } from '../orthanc/orthanc-client';
+import type { InstanceUids, OpenStoredFile, OrthancClient } from '../orthanc/orthanc-client';
 
 /** A File Meta Information group longer than this is not waited for (the plugin serves it). */
 const MAX_META_BYTES = 64 * 1024;
@@ -95,59 +95,132 @@ function readMeta(
   });
 }
 
+/** Where a retrieve was answered from. */
+export type RelaySource = 'storage-folder' | 'stored-file';
+
+/** The start of a stored file, its transfer syntax, and the rest still to send. */
+interface StoredInstanceBody {
+  readonly head: Buffer;
+  readonly syntax: string | undefined;
+  /** The bytes after `head`; undefined when `head` is the whole file. */
+  readonly rest: Readable | undefined;
+  /** The file's length, where known. */
+  readonly length: number | undefined;
+  readonly source: RelaySource;
+}
+
+/** Bytes read from a file in the storage folder at a time: fewer thread-pool round trips. */
+const FILE_CHUNK_BYTES = 512 * 1024;
+
+/** The stored file from Orthanc's storage folder (OrthancClient.openStoredFile). */
+async function fromStorageFolder(file: OpenStoredFile): Promise<StoredInstanceBody | undefined> {
+  try {
+    const want = Math.min(file.size, MAX_META_BYTES);
+    const head = Buffer.allocUnsafe(want);
+    const { bytesRead } = await file.handle.read(head, 0, want, 0);
+    if (bytesRead !== want) {
+      await file.handle.close();
+      return undefined;
+    }
+    const syntax = metaTransferSyntax(head);
+    if (want === file.size) await file.handle.close();
+    return {
+      head,
+      syntax: syntax === 'more' ? undefined : syntax,
+      rest:
+        want === file.size
+          ? undefined
+          : file.handle.createReadStream({ start: want, highWaterMark: FILE_CHUNK_BYTES }),
+      length: file.size,
+      source: 'storage-folder',
+    };
+  } catch {
+    await file.handle.close().catch(() => undefined);
+    return undefined;
+  }
+}
+
+/** The stored file from Orthanc's REST `/instances/{id}/file`. */
+async function fromOrthanc(
+  upstream: OrthancClient,
+  orthancId: string,
+  uids: InstanceUids,
+): Promise<StoredInstanceBody | undefined> {
+  const file = await upstream.instanceFileStream(orthancId);
+  if (file.status !== 200) {
+    file.body.resume();
+    // Deleted (or stored again under another patient): the next retrieve looks it up afresh.
+    if (file.status === 404) upstream.forgetInstance(uids.sopInstanceUid);
+    return undefined;
+  }
+  const meta = await readMeta(file.body);
+  if (meta === undefined) {
+    file.body.destroy();
+    return undefined;
+  }
+  const length = Number(file.headers['content-length']);
+  return {
+    head: meta.head,
+    syntax: meta.syntax,
+    rest: file.body.readableEnded ? undefined : file.body,
+    length: Number.isInteger(length) ? length : undefined,
+    source: 'stored-file',
+  };
+}
+
 /**
  * Sends one stored instance as `multipart/related; type="application/dicom"` when `transferSyntax`
- * ('*' or a UID) lets the stored bytes go unchanged. `'sent'`: the response is answered (or was
- * broken off by either side, and destroyed); `'use-plugin'`: nothing was written, the caller
- * relays the request to the plugin.
+ * ('*' or a UID) lets the stored bytes go unchanged: read from Orthanc's storage folder where the
+ * upstream names one and the file is there, else from Orthanc's REST API. Answers where it came
+ * from (the response is answered, or was broken off by either side and destroyed), or
+ * `'use-plugin'`: nothing was written, the caller relays the request to the plugin.
  */
 export async function relayStoredInstance(
   upstream: OrthancClient,
   uids: InstanceUids,
   transferSyntax: string,
   res: Response,
-): Promise<'sent' | 'use-plugin'> {
+): Promise<RelaySource | 'use-plugin'> {
   const orthancId = await upstream.findInstance(uids);
   if (orthancId === undefined) return 'use-plugin';
-  const file = await upstream.instanceFileStream(orthancId);
-  if (file.status !== 200) {
-    file.body.resume();
-    // Deleted (or stored again under another patient): the next retrieve looks it up afresh.
-    if (file.status === 404) upstream.forgetInstance(uids.sopInstanceUid);
-    return 'use-plugin';
-  }
-  const meta = await readMeta(file.body);
-  if (
-    meta === undefined ||
-    meta.syntax === undefined ||
-    (transferSyntax !== '*' && transferSyntax !== meta.syntax)
-  ) {
-    file.body.destroy();
+  const local = await upstream.openStoredFile(orthancId);
+  const stored =
+    (local === undefined ? undefined : await fromStorageFolder(local)) ??
+    (await fromOrthanc(upstream, orthancId, uids));
+  if (stored === undefined) return 'use-plugin';
+  const body = stored.rest;
+  if (stored.syntax === undefined || (transferSyntax !== '*' && transferSyntax !== stored.syntax)) {
+    body?.destroy();
     return 'use-plugin';
   }
   // The plugin's framing (Orthanc 1.10): one part with its type, length and MIME version.
   const boundary = randomUUID();
-  const fileLength = Number(file.headers['content-length']);
+  const fileLength = stored.length;
   const opening = Buffer.from(
     `--${boundary}\r\nContent-Type: application/dicom\r\n` +
-      (Number.isInteger(fileLength) ? `Content-Length: ${fileLength}\r\n` : '') +
+      (fileLength === undefined ? '' : `Content-Length: ${fileLength}\r\n`) +
       'MIME-Version: 1.0\r\n\r\n',
     'latin1',
   );
   const closing = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');
-  const body = file.body;
   if (res.destroyed) {
     // The client went away while the file was looked up.
-    body.destroy();
-    return 'sent';
+    body?.destroy();
+    return stored.source;
   }
   res.status(200);
   res.setHeader(
     'content-type',
     `multipart/related; type="application/dicom"; boundary=${boundary}`,
   );
-  if (Number.isInteger(fileLength)) {
+  if (fileLength !== undefined) {
     res.setHeader('content-length', opening.length + fileLength + closing.length);
+  }
+  if (body === undefined) {
+    res.write(opening);
+    res.write(stored.head);
+    res.end(closing);
+    return stored.source;
   }
   await new Promise<void>((resolve) => {
     let settled = false;
@@ -165,7 +238,7 @@ export async function relayStoredInstance(
     // Listeners first: a client that goes away during the first writes must still end the wait.
     body.once('end', () => settle(true));
     body.once('error', () => settle(false));
-    // An answer Orthanc broke off closes without 'end'.
+    // An answer Orthanc broke off (or a file read that failed) closes without 'end'.
     body.once('close', () => {
       if (!body.readableEnded) settle(false);
     });
@@ -174,9 +247,9 @@ export async function relayStoredInstance(
     });
     res.once('error', () => settle(false));
     res.write(opening);
-    res.write(meta.head);
+    res.write(stored.head);
     if (body.readableEnded) settle(true);
     else body.pipe(res, { end: false });
   });
-  return 'sent';
+  return stored.source;
 }

@@ -5,10 +5,13 @@
  * UPSTREAM_ERROR; nothing above this file sees an Orthanc status code or an http.IncomingMessage
  * error.
  */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
@@ -38,6 +41,21 @@ const instanceListSchema = z.array(
     .object({ ID: z.string(), MainDicomTags: z.object({ SOPInstanceUID: z.string() }).loose() })
     .loose(),
 );
+
+/**
+ * `/instances/{id}/attachments/dicom/info` (Orthanc 1.10; not in its OpenAPI): the attachment's
+ * file name in the storage folder (Uuid) and its sizes; the MD5s are absent where Orthanc's
+ * StoreMD5ForAttachments is off.
+ */
+const attachmentInfoSchema = z
+  .object({
+    Uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+    CompressedSize: z.number().int().nonnegative(),
+    UncompressedSize: z.number().int().nonnegative(),
+    CompressedMD5: z.string().optional(),
+    UncompressedMD5: z.string().optional(),
+  })
+  .loose();
 
 export type StoreInstanceResult =
   | {
@@ -81,6 +99,18 @@ interface InstanceLocation {
   readonly seriesInstanceUid: string;
 }
 
+/** An instance's file in Orthanc's storage folder: its path and its size. */
+interface StoredFileLocation {
+  readonly path: string;
+  readonly size: number;
+}
+
+/** A stored file opened for reading (openStoredFile); the caller closes the handle. */
+export interface OpenStoredFile {
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
 /** How long an idle connection to Orthanc is kept: well within Orthanc's own 1 s keep-alive. */
 const IDLE_SOCKET_MS = 500;
 
@@ -110,6 +140,10 @@ export class OrthancClient {
   private readonly agent: http.Agent;
   /** SOP Instance UID -> where Orthanc keeps it (findInstance, rememberInstance). */
   private readonly locations = new LRUCache<string, InstanceLocation>({ max: LOCATED_INSTANCES });
+  /** Orthanc id -> its file in the storage folder (openStoredFile). */
+  private readonly storedFiles = new LRUCache<string, StoredFileLocation>({
+    max: LOCATED_INSTANCES,
+  });
   private readonly base: URL;
   private readonly authorization: string;
 
@@ -255,9 +289,84 @@ export class OrthancClient {
     return refs;
   }
 
-  /** The stored Part 10 file. */
+  /** Orthanc's storage folder, where the gateway may read stored files (config storageDirectory). */
+  get storageDirectory(): string | undefined {
+    return this.config.storageDirectory;
+  }
+
+  /**
+   * The stored Part 10 file of an instance, opened in Orthanc's storage folder where the
+   * configuration names it (`storageDirectory`: an Orthanc on this host, as `npm start` runs it).
+   * Orthanc names each file by its attachment's UUID (FilesystemStorage: `ab/cd/abcd...`) and never
+   * rewrites one: an instance stored again gets a new file, a deleted one loses it. So a file that
+   * opens with the size Orthanc recorded is the instance's current content; one that is gone is
+   * looked up once more (stored again), else undefined, as for a compressed attachment
+   * (StorageCompression) or no storage folder: the caller asks Orthanc over HTTP instead.
+   */
+  async openStoredFile(orthancId: string): Promise<OpenStoredFile | undefined> {
+    const root = this.config.storageDirectory;
+    if (root === undefined) return undefined;
+    checkOrthancId(orthancId);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const remembered = this.storedFiles.get(orthancId);
+      const location = remembered ?? (await this.storedFileLocation(root, orthancId));
+      if (location === undefined) return undefined;
+      let handle: FileHandle;
+      try {
+        handle = await open(location.path, 'r');
+      } catch {
+        this.storedFiles.delete(orthancId);
+        if (remembered !== undefined) continue;
+        return undefined;
+      }
+      const { size } = await handle.stat();
+      if (size !== location.size) {
+        await handle.close();
+        this.storedFiles.delete(orthancId);
+        return undefined;
+      }
+      if (remembered === undefined) this.storedFiles.set(orthancId, location);
+      return { handle, size };
+    }
+    return undefined;
+  }
+
+  /** Where the instance's file lies in `root`; undefined when compressed or unknown. */
+  private async storedFileLocation(
+    root: string,
+    orthancId: string,
+  ): Promise<StoredFileLocation | undefined> {
+    const response = await this.buffered('GET', `/instances/${orthancId}/attachments/dicom/info`);
+    if (response.status !== 200) return undefined;
+    const parsed = attachmentInfoSchema.safeParse(safeJson(response.body));
+    if (!parsed.success) return undefined;
+    const info = parsed.data;
+    // StorageCompression writes zlib with a size prefix: never sent as a Part 10 file.
+    if (
+      info.CompressedSize !== info.UncompressedSize ||
+      info.CompressedMD5 !== info.UncompressedMD5
+    ) {
+      return undefined;
+    }
+    const uuid = info.Uuid;
+    return {
+      path: path.join(root, uuid.slice(0, 2), uuid.slice(2, 4), uuid),
+      size: info.UncompressedSize,
+    };
+  }
+
+  /** The stored Part 10 file: from the storage folder where it can (openStoredFile), else Orthanc. */
   async instanceFile(orthancId: string): Promise<Buffer> {
     checkOrthancId(orthancId);
+    const local = await this.openStoredFile(orthancId);
+    if (local !== undefined) {
+      try {
+        const bytes = await local.handle.readFile();
+        if (bytes.length === local.size) return bytes;
+      } finally {
+        await local.handle.close();
+      }
+    }
     const response = await this.buffered('GET', `/instances/${orthancId}/file`);
     if (response.status !== 200) throw upstreamError(response.status, 'GET instance file');
     return response.body;

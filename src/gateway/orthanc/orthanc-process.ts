@@ -20,6 +20,11 @@ export function orthancStartScript(): string {
   throw new StegoGatewayError('ORTHANC_SCRIPT_MISSING', 'orthanc/start.sh not found');
 }
 
+/** Orthanc's StorageDirectory for a storage folder given to orthanc/start.sh (its `storage`). */
+export function orthancStorageDirectory(storageDir: string): string {
+  return path.join(path.resolve(storageDir), 'storage');
+}
+
 /** A TCP port free on loopback at the time of the call. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,6 +56,8 @@ export interface OrthancProcess {
   readonly httpPort: number;
   readonly dicomPort: number;
   readonly pid: number | undefined;
+  /** Orthanc's StorageDirectory (orthanc/start.sh: `storage` under the storage folder). */
+  readonly storageDirectory: string;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -119,6 +126,7 @@ export async function startOrthancProcess(options: OrthancProcessOptions): Promi
     httpPort: options.httpPort,
     dicomPort: options.dicomPort,
     pid: child.pid,
+    storageDirectory: orthancStorageDirectory(options.storageDir),
     exited,
     async stop(): Promise<void> {
       if (done) return;
