@@ -319,7 +319,12 @@ export class OrthancClient {
         if (remembered !== undefined) continue;
         return undefined;
       }
-      const { size } = await handle.stat();
+      let size: number;
+      try {
+        ({ size } = await handle.stat());
+      } catch {
+        size = -1;
+      }
       if (size !== location.size) {
         await handle.close();
         this.storedFiles.delete(orthancId);
