@@ -1,14 +1,20 @@
 /**
  * A whole CT series through the gateway with a passthrough rule, against a real Orthanc: sent with
  * dicomweb-client, found with QIDO-RS, retrieved with WADO-RS byte for byte, every URL in the answers
- * pointing at the gateway; chunked STOW bodies; nothing about the patient in the logs.
+ * pointing at the gateway (frames' Content-Location too); chunked STOW bodies; nothing about the patient in the logs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
-import { DATA_DIR, multipartBody, PASSTHROUGH_RULES, startHarness } from './harness';
+import {
+  DATA_DIR,
+  multipartBody,
+  multipartParts,
+  PASSTHROUGH_RULES,
+  startHarness,
+} from './harness';
 import type { Harness } from './harness';
 import { jsonValue, viewerClient } from './dicomweb-client';
 import type { DicomJson } from './dicomweb-client';
@@ -139,6 +145,34 @@ describe('DICOMweb through the gateway, passthrough rule, real Orthanc', () => {
         .subarray(1, 4)
         .toString(),
     ).toBe('PNG');
+  });
+
+  it("names each frame with the gateway's URL (Content-Location), frames byte for byte", async () => {
+    const first = headers[0];
+    if (first === undefined) throw new Error('no instance');
+    const framePath = `/studies/${study}/series/${series}/instances/${first.sopInstanceUid}/frames/1`;
+    const accept = 'multipart/related; type="application/octet-stream"';
+    const viaGateway = await fetch(`${h.gateway.url}${framePath}`, {
+      headers: { Accept: accept, ...h.auth('viewer') },
+    });
+    const direct = await fetch(`${h.orthanc.url}/dicom-web${framePath}`, {
+      headers: { Accept: accept, Authorization: h.orthanc.authorization },
+    });
+    expect(viaGateway.status).toBe(200);
+    const body = Buffer.from(await viaGateway.arrayBuffer());
+    const [part] = multipartParts(
+      new Uint8Array(body),
+      viaGateway.headers.get('content-type') ?? '',
+    );
+    const [plugin] = multipartParts(
+      new Uint8Array(await direct.arrayBuffer()),
+      direct.headers.get('content-type') ?? '',
+    );
+    expect(part?.length).toBe(512 * 512 * 2);
+    expect(Buffer.from(part as Uint8Array).equals(Buffer.from(plugin as Uint8Array))).toBe(true);
+    const partHeaders = body.toString('latin1', 0, body.indexOf('\r\n\r\n'));
+    expect(partHeaders).toContain(`Content-Location: ${h.gateway.url}${framePath}\r\n`);
+    expect(body.includes(`:${h.orthanc.httpPort}/`)).toBe(false);
   });
 
   it('stores everything from a chunked request body', async () => {

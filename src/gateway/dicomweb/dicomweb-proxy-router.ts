@@ -2,8 +2,10 @@
  * WADO-RS and QIDO-RS (PS3.18 10.4, 10.6): every GET under /studies, /series and /instances goes to
  * Orthanc's DICOMweb plugin and streams back as it arrives (no whole study in memory). In textual
  * answers (DICOM JSON, XML, multipart of them) Orthanc's own base URL (RetrieveURL, BulkDataURI) is
- * replaced by the gateway's public one, so a viewer never talks to Orthanc directly. An instance or
- * frames Orthanc fails to transcode are decoded here (transcode-fallback.ts).
+ * replaced by the gateway's public one, and so it is in the part headers of binary multipart answers
+ * (each frame's Content-Location: part-header-rewrite.ts), so a viewer never talks to Orthanc
+ * directly. An instance or frames Orthanc fails to transcode are decoded here
+ * (transcode-fallback.ts).
  */
 import { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
@@ -13,6 +15,7 @@ import type { OrthancClient } from '../orthanc/orthanc-client';
 import type { GatewayMetrics } from '../metrics';
 import { sendError } from '../http-errors';
 import { relayStoredInstance } from './instance-file-relay';
+import { multipartBoundary, rewritePartHeaders } from './part-header-rewrite';
 import { replaceStream } from './replace-stream';
 import { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
 
@@ -122,20 +125,27 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       if (value !== undefined) res.setHeader(name, value);
     }
     const contentType = upstream.headers['content-type'] ?? '';
-    const rewrite = TEXTUAL.test(contentType);
+    const textual = TEXTUAL.test(contentType);
+    // Binary multipart (frames): Orthanc's URL in each part's Content-Location, bodies untouched.
+    const boundary = textual ? undefined : multipartBoundary(contentType);
     const contentLength = upstream.headers['content-length'];
-    if (!rewrite && contentLength !== undefined) res.setHeader('content-length', contentLength);
+    if (!textual && boundary === undefined && contentLength !== undefined) {
+      res.setHeader('content-length', contentLength);
+    }
     const source = upstream.body;
     let ok: boolean;
-    if (rewrite) {
+    if (textual || boundary !== undefined) {
       const base = options.baseUrl(req);
       const [orthancBase] = options.upstream.dicomWebBaseUrls;
-      const replacing = replaceStream(orthancBase ?? '', base);
+      const replacing =
+        boundary === undefined
+          ? replaceStream(orthancBase ?? '', base)
+          : rewritePartHeaders(boundary, orthancBase ?? '', base);
       replacing.on('error', () => source.destroy());
       source.pipe(replacing);
       ok = await relay(source, replacing, res);
     } else {
-      // Binary bodies (application/dicom, frames, rendered images) byte for byte, as they come.
+      // Other binary bodies (a rendered image, a bulk data value) byte for byte, as they come.
       ok = await relay(source, source, res);
     }
     if (!ok) {
