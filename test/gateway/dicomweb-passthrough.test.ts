@@ -175,6 +175,52 @@ describe('DICOMweb through the gateway, passthrough rule, real Orthanc', () => {
     expect(body.includes(`:${h.orthanc.httpPort}/`)).toBe(false);
   });
 
+  it("never names Orthanc's address in any answer, headers or body, at any level", async () => {
+    const first = headers[0];
+    if (first === undefined) throw new Error('no instance');
+    const instance = `/studies/${study}/series/${series}/instances/${first.sopInstanceUid}`;
+    const dicom = 'multipart/related; type="application/dicom"';
+    const octets = 'multipart/related; type="application/octet-stream"';
+    const json = 'application/dicom+json';
+    const asked: [string, string][] = [
+      [`/studies?StudyInstanceUID=${study}`, json],
+      [`/studies/${study}/series`, json],
+      [`/studies/${study}/series/${series}/instances`, json],
+      [`/series?SeriesInstanceUID=${series}`, json],
+      [`/instances?SOPInstanceUID=${first.sopInstanceUid}`, json],
+      [`/studies/${study}/metadata`, json],
+      [`/studies/${study}/series/${series}/metadata`, json],
+      [`${instance}/metadata`, json],
+      [`${instance}/metadata`, 'multipart/related; type="application/dicom+xml"'],
+      [`/studies/${study}`, dicom],
+      [`/studies/${study}/series/${series}`, dicom],
+      [instance, dicom],
+      [instance, `${dicom}; transfer-syntax=*`],
+      [`${instance}/frames/1`, octets],
+      [`${instance}/rendered`, 'image/jpeg'],
+    ];
+    const metadata = (await (
+      await fetch(`${h.gateway.url}${instance}/metadata`, {
+        headers: { Accept: json, ...h.auth('viewer') },
+      })
+    ).json()) as DicomJson[];
+    const bulk = JSON.stringify(metadata).match(/"BulkDataURI":"([^"]+)"/)?.[1];
+    expect(bulk).toMatch(new RegExp(`^${h.gateway.url}/`));
+    const orthancAddress = `127.0.0.1:${h.orthanc.httpPort}`;
+    for (const [url, accept] of [
+      ...asked.map(([p, a]): [string, string] => [`${h.gateway.url}${p}`, a]),
+      [bulk ?? '', octets] as [string, string],
+    ]) {
+      const answer = await fetch(url, { headers: { Accept: accept, ...h.auth('viewer') } });
+      const text = Buffer.from(await answer.arrayBuffer()).toString('latin1');
+      const heads = [...answer.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n');
+      if (answer.status !== 200) throw new Error(`${url} (${accept}) answered ${answer.status}`);
+      if (text.includes(orthancAddress) || heads.includes(orthancAddress)) {
+        throw new Error(`${url} (${accept}) names Orthanc's address`);
+      }
+    }
+  });
+
   it('stores everything from a chunked request body', async () => {
     await fetch(`${h.orthanc.url}/studies`, {
       headers: { Authorization: h.orthanc.authorization },
