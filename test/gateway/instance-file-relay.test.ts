@@ -7,6 +7,7 @@
  * storage folder the gateway cannot read.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
@@ -285,6 +286,57 @@ describe("WADO-RS from Orthanc's storage folder: what it cannot read goes over H
         /^stego_gateway_instance_retrieves_total\{source="stored-file"\} 1$/m,
       );
       expect(metrics).not.toMatch(/source="storage-folder"\} [1-9]/);
+    } finally {
+      await h.stop();
+      await orthanc.stop();
+    }
+  });
+
+  it('answers an error for a file lost from the storage folder, and keeps serving the others', async () => {
+    // No storage cache: Orthanc itself cannot serve a lost file from memory.
+    const orthanc = await startTestOrthanc({ extraConfig: { MaximumStorageCacheSize: 0 } });
+    const h = await startHarness({
+      rules: PASSTHROUGH_RULES,
+      engine: createIdentityEngine,
+      orthanc,
+      readStorageFolder: true,
+    });
+    try {
+      const { body, contentType } = multipartBody([viaGateway.bytes, behindItsBack.bytes]);
+      const stow = await fetch(`${h.gateway.url}/studies`, {
+        method: 'POST',
+        body,
+        headers: { ...h.auth('modality'), 'Content-Type': contentType },
+      });
+      expect(stow.status).toBe(200);
+      const retrieve = (header: InstanceHeader) =>
+        fetch(`${h.gateway.url}${instancePath(header)}`, {
+          headers: { ...h.auth('viewer'), Accept: 'multipart/related; type="application/dicom"' },
+        });
+      const first = await retrieve(viaGateway.header);
+      expect(first.status).toBe(200);
+      await first.arrayBuffer();
+      // The file Orthanc stored for it disappears behind everyone's back.
+      const files = await readdir(h.orthanc.storageDirectory, { recursive: true });
+      let removed = 0;
+      for (const file of files) {
+        const full = path.join(h.orthanc.storageDirectory, file);
+        if ((await stat(full)).isFile() && (await readFile(full)).equals(viaGateway.bytes)) {
+          await unlink(full);
+          removed += 1;
+        }
+      }
+      expect(removed).toBe(1);
+      const lost = await retrieve(viaGateway.header);
+      expect(lost.status).toBe(502);
+      expect(await lost.json()).toMatchObject({ error: { code: 'UPSTREAM_ERROR' } });
+      const other = await retrieve(behindItsBack.header);
+      expect(other.status).toBe(200);
+      const parts = multipartParts(
+        new Uint8Array(await other.arrayBuffer()),
+        other.headers.get('content-type') ?? '',
+      );
+      expect(Buffer.from(parts[0] as Uint8Array).equals(behindItsBack.bytes)).toBe(true);
     } finally {
       await h.stop();
       await orthanc.stop();

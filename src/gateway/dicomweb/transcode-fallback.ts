@@ -81,7 +81,14 @@ export async function transcodeFallback(
   try {
     decoded = await decodeToExplicitLittleEndian(await upstream.instanceFile(id));
   } catch (error) {
-    if (!(error instanceof StegoGatewayError) || error.code === 'UPSTREAM_UNAVAILABLE') throw error;
+    // Orthanc down, or unable to send its own file (lost from its storage): not the client's ask.
+    if (
+      !(error instanceof StegoGatewayError) ||
+      error.code === 'UPSTREAM_UNAVAILABLE' ||
+      error.code === 'UPSTREAM_ERROR'
+    ) {
+      throw error;
+    }
     // Lossy video, JPEG XL recompression, a broken file: nothing to offer but the stored bytes.
     return {
       status: 406,

@@ -314,7 +314,13 @@ export class OrthancClient {
       let handle: FileHandle;
       try {
         handle = await open(location.path, 'r');
-      } catch {
+      } catch (error) {
+        // Gone: stored again under a new file, or deleted; asked once more. Any other error
+        // (a file Orthanc wrote for another user only): over HTTP, without asking again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          if (remembered === undefined) this.storedFiles.set(orthancId, location);
+          return undefined;
+        }
         this.storedFiles.delete(orthancId);
         if (remembered !== undefined) continue;
         return undefined;
