@@ -20,6 +20,11 @@ export interface GatewayMetrics {
    * served over REST) or `plugin` (Orthanc's DICOMweb plugin answered).
    */
   readonly instanceRetrieves: Counter<'source'>;
+  /**
+   * WADO-RS retrieves of frames, by where the answer came from: `storage-folder` (the gateway read
+   * the frames in Orthanc's storage folder) or `plugin`.
+   */
+  readonly frameRetrieves: Counter<'source'>;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -55,6 +60,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     instanceRetrieves: new Counter({
       name: 'stego_gateway_instance_retrieves_total',
       help: 'WADO-RS retrieves of one instance, by source (storage-folder, stored-file, plugin)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    frameRetrieves: new Counter({
+      name: 'stego_gateway_frame_retrieves_total',
+      help: 'WADO-RS retrieves of frames, by source (storage-folder, plugin)',
       labelNames: ['source'],
       registers: [registry],
     }),

@@ -121,6 +121,27 @@ const manifest = readFileSync(path.join(DATA_DIR, 'manifest.tsv'), 'utf8')
 const images = manifest.filter(([file]) => /^(ct|mr)\//.test(file ?? ''));
 
 describe('readInstanceHeader', () => {
+  it('locates Pixel Data, from the whole file or from its first bytes with headOnly', () => {
+    const bytes = readFileSync(path.join(DATA_DIR, 'ct/lung-pet-ct-dx/1-01.dcm'));
+    const whole = readInstanceHeader(bytes);
+    if (!whole.ok) throw new Error(whole.message);
+    const pixels = whole.header.pixelData;
+    expect(pixels?.length).toBe(512 * 512 * 2);
+    // The 4 bytes before the value are its length (Explicit VR, OW: PS3.5 7.1.2).
+    expect(bytes.readUInt32LE((pixels?.valueOffset ?? 0) - 4)).toBe(512 * 512 * 2);
+    expect(bytes.readUInt32LE((pixels?.valueOffset ?? 0) - 12)).toBe(0x00107fe0);
+    const head = bytes.subarray(0, (pixels?.valueOffset ?? 0) + 10);
+    const cut = readInstanceHeader(head);
+    expect(cut.ok ? 'ok' : cut.reason).toBe('truncated');
+    const headOnly = readInstanceHeader(head, { headOnly: true });
+    expect(headOnly.ok && headOnly.header.pixelData).toEqual(pixels);
+    // Encapsulated pixels have no length.
+    const jpeg = readInstanceHeader(
+      readFileSync(path.join(DATA_DIR, 'formats/pydicom-data/JPEG-LL.dcm')),
+    );
+    expect(jpeg.ok && jpeg.header.pixelData?.length).toBeUndefined();
+  });
+
   it.each(images.map(([file, modality]) => [file ?? '', modality ?? '']))(
     'reads %s (%s)',
     (file, modality) => {

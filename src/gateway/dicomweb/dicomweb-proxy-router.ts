@@ -17,6 +17,7 @@ import { sendError } from '../http-errors';
 import { relayStoredInstance } from './instance-file-relay';
 import { multipartBoundary, rewritePartHeaders } from './part-header-rewrite';
 import { replaceStream } from './replace-stream';
+import { relayStoredFrames } from './stored-frames';
 import { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
 
 export interface DicomWebProxyOptions {
@@ -91,6 +92,25 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
         return;
       }
       options.metrics.instanceRetrieves.inc({ source: 'plugin' });
+    } else if (target?.frames !== undefined) {
+      // Frames of an instance stored natively: read in Orthanc's storage folder (stored-frames.ts).
+      const frames = target.frames;
+      const relayed =
+        syntax !== undefined &&
+        query === '' &&
+        headers['if-none-match'] === undefined &&
+        headers['if-modified-since'] === undefined
+          ? await relayStoredFrames(
+              options.upstream,
+              { ...target, frames },
+              syntax,
+              (n) =>
+                `${options.baseUrl(req)}/studies/${target.studyInstanceUid}/series/${target.seriesInstanceUid}/instances/${target.sopInstanceUid}/frames/${n}`,
+              res,
+            )
+          : 'use-plugin';
+      options.metrics.frameRetrieves.inc({ source: relayed === 'use-plugin' ? 'plugin' : relayed });
+      if (relayed !== 'use-plugin') return;
     }
     let upstream;
     try {

@@ -81,6 +81,11 @@ export interface InstanceHeader {
   readonly seriesInstanceUid: string;
   /** Whether the part had a File Meta Information group (PS3.10 Part 10 file). */
   readonly hasFileMeta: boolean;
+  /**
+   * The top-level Pixel Data (7FE0,0010) value: its offset in the bytes read and its length
+   * (undefined for encapsulated pixels); absent without Pixel Data, or for a deflated dataset.
+   */
+  readonly pixelData?: { readonly valueOffset: number; readonly length: number | undefined };
   /** A keyword's value as text (multiple values joined with `\`), or undefined when absent. */
   attribute(keyword: string): string | undefined;
 }
@@ -192,22 +197,32 @@ function implicitVr(tag: number): string {
   return 'XX';
 }
 
+/** Where the top-level Pixel Data value starts, and its length (UNDEFINED: encapsulated). */
+interface PixelDataAt {
+  readonly valueOffset: number;
+  readonly length: number;
+}
+
 function readElements(
   c: Cursor,
   explicit: boolean,
   values: Map<number, string>,
   onlyGroup: number | null,
-): void {
+  pixelsMayFollow = false,
+): PixelDataAt | undefined {
   while (c.pos < c.bytes.length) {
     if (onlyGroup !== null) {
       if (c.pos + 2 > c.bytes.length) throw new Truncated();
-      if (c.view.getUint16(c.pos, true) !== onlyGroup) return;
+      if (c.view.getUint16(c.pos, true) !== onlyGroup) return undefined;
     }
     const head = readHead(c, explicit);
     if (head.tag === TAG_PIXEL_DATA) {
-      // A file cut inside its pixels is as unusable as one cut inside its header.
-      if (head.length !== UNDEFINED && c.pos + head.length > c.bytes.length) throw new Truncated();
-      return;
+      // A file cut inside its pixels is as unusable as one cut inside its header (unless only its
+      // beginning was read on purpose: readInstanceHeader's `headOnly`).
+      if (!pixelsMayFollow && head.length !== UNDEFINED && c.pos + head.length > c.bytes.length) {
+        throw new Truncated();
+      }
+      return { valueOffset: c.pos, length: head.length };
     }
     if (head.length === UNDEFINED) {
       if (head.vr === undefined || head.vr === 'SQ' || head.vr === 'UN') {
@@ -220,6 +235,7 @@ function readElements(
     skip(c, head.length);
     if (WANTED.has(head.tag) && head.vr !== 'SQ') values.set(head.tag, decodeValue(c, head, start));
   }
+  return undefined;
 }
 
 function fail(
@@ -229,8 +245,15 @@ function fail(
   return { ok: false, reason, message };
 }
 
-/** Reads the routing header of a DICOM Part 10 file (or a bare little-endian dataset). */
-export function readInstanceHeader(input: Uint8Array): ReadHeaderResult {
+/**
+ * Reads the routing header of a DICOM Part 10 file (or a bare little-endian dataset). `headOnly`:
+ * `input` is the beginning of a longer file, so Pixel Data may run past its end (WADO-RS frames
+ * read from a stored file: stored-frames.ts).
+ */
+export function readInstanceHeader(
+  input: Uint8Array,
+  options: { readonly headOnly?: boolean } = {},
+): ReadHeaderResult {
   const bytes = input;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values = new Map<number, string>();
@@ -269,7 +292,7 @@ export function readInstanceHeader(input: Uint8Array): ReadHeaderResult {
       dataset = { bytes, view, pos, little: syntax !== EXPLICIT_BE };
       explicit = syntax !== IMPLICIT_LE;
     }
-    readElements(dataset, explicit, values, null);
+    const pixelData = readElements(dataset, explicit, values, null, options.headOnly === true);
     const get = (tag: number | undefined): string =>
       tag === undefined ? '' : (values.get(tag) ?? '');
     const header: InstanceHeader = {
@@ -280,6 +303,14 @@ export function readInstanceHeader(input: Uint8Array): ReadHeaderResult {
       studyInstanceUid: get(HEADER_KEYWORDS.StudyInstanceUID),
       seriesInstanceUid: get(HEADER_KEYWORDS.SeriesInstanceUID),
       hasFileMeta,
+      ...(pixelData === undefined || syntax === DEFLATED
+        ? {}
+        : {
+            pixelData: {
+              valueOffset: pixelData.valueOffset,
+              length: pixelData.length === UNDEFINED ? undefined : pixelData.length,
+            },
+          }),
       attribute(keyword: string): string | undefined {
         const tag = HEADER_KEYWORDS[keyword] ?? META_KEYWORDS[keyword];
         return tag === undefined ? undefined : values.get(tag);
