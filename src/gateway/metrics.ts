@@ -25,6 +25,11 @@ export interface GatewayMetrics {
    * the frames in Orthanc's storage folder) or `plugin`.
    */
   readonly frameRetrieves: Counter<'source'>;
+  /**
+   * WADO-RS retrieves of a whole study or series (`level`), by where the answer came from:
+   * `storage-folder` (every file read in Orthanc's storage folder) or `plugin`.
+   */
+  readonly studyRetrieves: Counter<'level' | 'source'>;
 }
 
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -67,6 +72,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       name: 'stego_gateway_frame_retrieves_total',
       help: 'WADO-RS retrieves of frames, by source (storage-folder, plugin)',
       labelNames: ['source'],
+      registers: [registry],
+    }),
+    studyRetrieves: new Counter({
+      name: 'stego_gateway_study_retrieves_total',
+      help: 'WADO-RS retrieves of a whole study or series, by level and source (storage-folder, plugin)',
+      labelNames: ['level', 'source'],
       registers: [registry],
     }),
   };

@@ -18,7 +18,8 @@ import { relayStoredInstance } from './instance-file-relay';
 import { multipartBoundary, rewritePartHeaders } from './part-header-rewrite';
 import { replaceStream } from './replace-stream';
 import { relayStoredFrames } from './stored-frames';
-import { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
+import { relayStoredStudy } from './stored-study';
+import { acceptedTransferSyntax, retrieveScope, retrieveTarget } from './retrieve-target';
 
 export interface DicomWebProxyOptions {
   readonly upstream: OrthancClient;
@@ -111,6 +112,23 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
           : 'use-plugin';
       options.metrics.frameRetrieves.inc({ source: relayed === 'use-plugin' ? 'plugin' : relayed });
       if (relayed !== 'use-plugin') return;
+    } else {
+      // A whole study or series as stored: the files in Orthanc's storage folder (stored-study.ts).
+      const scope = retrieveScope(segments);
+      const asked = scope === undefined ? undefined : acceptedTransferSyntax(headers.accept, false);
+      if (scope !== undefined && asked !== undefined) {
+        const relayed =
+          query === '' &&
+          headers['if-none-match'] === undefined &&
+          headers['if-modified-since'] === undefined
+            ? await relayStoredStudy(options.upstream, scope, asked, res)
+            : 'use-plugin';
+        options.metrics.studyRetrieves.inc({
+          level: scope.seriesInstanceUid === undefined ? 'study' : 'series',
+          source: relayed === 'use-plugin' ? 'plugin' : relayed,
+        });
+        if (relayed !== 'use-plugin') return;
+      }
     }
     let upstream;
     try {

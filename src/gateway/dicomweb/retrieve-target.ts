@@ -27,6 +27,23 @@ export function retrieveTarget(segments: readonly string[]): RetrieveTarget | un
   return { ...uids, frames: numbers };
 }
 
+/** What a study- or series-level retrieve path names (`studies/{s}`, `studies/{s}/series/{se}`). */
+export interface RetrieveScope {
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid?: string;
+}
+
+/** `studies/{s}` or `studies/{s}/series/{se}`; undefined for anything else. */
+export function retrieveScope(segments: readonly string[]): RetrieveScope | undefined {
+  const [studies, study, series, seriesUid] = segments;
+  if (studies !== 'studies' || study === undefined) return undefined;
+  if (segments.length === 2) return { studyInstanceUid: study };
+  if (segments.length === 4 && series === 'series' && seriesUid !== undefined) {
+    return { studyInstanceUid: study, seriesInstanceUid: seriesUid };
+  }
+  return undefined;
+}
+
 /**
  * The transfer syntax an Accept header asks for with a multipart type of application/dicom (for an
  * instance) or application/octet-stream (for frames): the `transfer-syntax` parameter, Explicit VR
