@@ -2,7 +2,7 @@
  * Gateway throughput on this machine, each figure beside its baseline measured in the same run:
  * - STOW-RS of the same 512x512 CT series (one instance per request, 4 clients): directly to
  *   Orthanc's DICOMweb plugin, through the gateway with a passthrough rule, and through it with
- *   embedding (fidelity profile, worker pool);
+ *   embedding (fidelity profile, worker pool); and the series in requests of BATCH instances;
  * - WADO-RS retrieval of every instance: directly from Orthanc and through the gateway, which
  *   answers an instance in its stored syntax from Orthanc's stored file, not through the DICOMweb
  *   plugin (docs/api.md): read in Orthanc's storage folder as `npm start` configures it, and over
@@ -56,6 +56,11 @@ const ROUNDS = 5;
  * passes, rounds of a tenth of a second moved by a fifth between runs.
  */
 const WADO_PASSES = 16;
+/**
+ * Instances per STOW-RS request in the batched rounds: the series in four requests, one per client,
+ * as four modalities sending a series each would.
+ */
+const BATCH = 8;
 /** Unmeasured rounds of STOW-RS and WADO-RS through every path before the measured ones. */
 const WARM_UP_ROUNDS = 8;
 /** Node options of every Node.js hop: those of `npm start`, then BENCH_GATEWAY_NODE_ARGS. */
@@ -150,7 +155,10 @@ function cpuSeconds(): { all: number; proxy: number; proxyMain: number; orthanc:
 /** One round of requests for the clients' process (CLIENT_SCRIPT). */
 interface ClientJob {
   readonly method: 'GET' | 'POST';
-  /** Each GET's URL is base + item; each POST goes to base + '/studies' with the file item. */
+  /**
+   * Each GET's URL is base + item; each POST goes to base + '/studies' with the files of the item
+   * (paths joined by '|'), one part each.
+   */
   readonly base: string;
   readonly authorization: string;
   readonly items: readonly string[];
@@ -196,9 +204,14 @@ async function stowRound(
   files: readonly string[],
   orthanc: TestOrthanc,
   studyUid: string,
+  perRequest = 1,
 ): Promise<Sample> {
   await deleteStudy(orthanc, studyUid);
-  return timed({ method: 'POST', base: url, authorization, items: files });
+  const items: string[] = [];
+  for (let at = 0; at < files.length; at += perRequest) {
+    items.push(files.slice(at, at + perRequest).join('|'));
+  }
+  return timed({ method: 'POST', base: url, authorization, items });
 }
 
 async function wadoRound(
@@ -292,7 +305,7 @@ export async function run(): Promise<void> {
   const wadoPaths = Array.from({ length: WADO_PASSES }, () => instancePaths).flat();
   const segmenter = await segmenterHere();
   console.log(
-    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request, median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up rounds of every path (WADO-RS: the series ${WADO_PASSES} times per round); Node.js hops run with ${NODE_ARGS.join(' ')}; embedding: fidelity, ${segmenter}, 2 worker threads`,
+    `series: ${files.length} CT instances 512x512 (${(files.reduce((n, f) => n + f.length, 0) / 1e6).toFixed(1)} MB), ${CLIENTS} clients, one instance per request (and ${BATCH} where said), median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up rounds of every path (WADO-RS: the series ${WADO_PASSES} times per round); Node.js hops run with ${NODE_ARGS.join(' ')}; embedding: fidelity, ${segmenter}, 2 worker threads`,
   );
   console.log(
     `CPU ms/inst = clients + proxy (the gateway process with its worker and GC threads, or the minimal proxy) + Orthanc, the cost whatever else runs; (proxy x, Orthanc y) are the proxy's and Orthanc's shares; CPU-bound = 2000 / that, the rate on two idle cores. Ratios against direct in the same run. Load average now ${os.loadavg()[0]?.toFixed(1)}: measured rates depend on it.`,
@@ -367,6 +380,7 @@ export async function run(): Promise<void> {
     for (let round = 0; round < WARM_UP_ROUNDS; round += 1) {
       for (const target of paths) {
         await stowRound(target.url, target.stowAuth, filePaths, orthanc, studyUid);
+        await stowRound(target.url, target.stowAuth, filePaths, orthanc, studyUid, BATCH);
         await wadoRound(target.url, target.wadoAuth, wadoPaths);
       }
       await wadoRound(embedding.url, viewerAuth, wadoPaths);
@@ -405,6 +419,39 @@ export async function run(): Promise<void> {
     console.log(line('STOW-RS gateway, passthrough', viaPassthrough, directAgain));
     console.log(line('STOW-RS gateway, embedding', viaEmbedding, directAgain));
     console.log(line('STOW-RS minimal node proxy (floor)', viaMinimal, directAgain));
+    // The same series in requests of BATCH instances, one request per client: the requests'
+    // own cost (HTTP, authentication, the answer) shared by several instances.
+    const [batchDirect, batchGateway, batchMinimal] = await interleaved(
+      [
+        async () => {
+          gatewayPids = [];
+          return stowRound(
+            orthancDicomWeb,
+            orthanc.authorization,
+            filePaths,
+            orthanc,
+            studyUid,
+            BATCH,
+          );
+        },
+        async () => {
+          gatewayPids = [passthrough.pid];
+          return stowRound(passthrough.url, modalityAuth, filePaths, orthanc, studyUid, BATCH);
+        },
+        async () => {
+          gatewayPids = [minimal.pid];
+          return stowRound(minimal.url, orthanc.authorization, filePaths, orthanc, studyUid, BATCH);
+        },
+      ],
+      files.length,
+      totalBytes,
+    );
+    if (batchDirect === undefined || batchGateway === undefined || batchMinimal === undefined) {
+      throw new Error('missing figures');
+    }
+    console.log(line(`STOW-RS direct, ${BATCH} per request`, batchDirect));
+    console.log(line(`STOW-RS passthrough, ${BATCH} per req.`, batchGateway, batchDirect));
+    console.log(line(`STOW-RS minimal proxy, ${BATCH} per req.`, batchMinimal, batchDirect));
     // The study as the last round stored it: the same bytes both ways.
     const [wadoDirect, wadoGateway, wadoRemote, wadoMinimal] = await interleaved(
       [
@@ -441,6 +488,9 @@ export async function run(): Promise<void> {
     console.log(line('WADO-RS gateway, Orthanc over HTTP', wadoRemote, wadoDirect));
     console.log(line('WADO-RS minimal node proxy (floor)', wadoMinimal, wadoDirect));
     console.log(summary('STOW-RS passthrough', viaPassthrough, viaMinimal, directAgain));
+    console.log(
+      summary(`STOW-RS passthrough, ${BATCH} per request`, batchGateway, batchMinimal, batchDirect),
+    );
     console.log(summary('WADO-RS retrieval', wadoGateway, wadoMinimal, wadoDirect));
     console.log(summary('WADO-RS, Orthanc on another host', wadoRemote, wadoMinimal, wadoDirect));
   } finally {
@@ -469,14 +519,20 @@ const clients = Number(process.argv[1]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients * 2 });
 agent.keepSocketAlive = (socket) => { socket.setTimeout(500); return true; };
 const bodies = new Map();
-function body(file) {
-  let built = bodies.get(file);
+// One STOW-RS body per item: the files of the item ('|' between paths), one part each.
+function body(item) {
+  let built = bodies.get(item);
   if (built === undefined) {
     const boundary = 'bench' + bodies.size;
+    const chunks = [];
+    for (const file of item.split('|')) {
+      chunks.push(Buffer.from('--' + boundary + '\\r\\nContent-Type: application/dicom\\r\\n\\r\\n'),
+        fs.readFileSync(file), Buffer.from('\\r\\n'));
+    }
+    chunks.push(Buffer.from('--' + boundary + '--\\r\\n'));
     built = { type: 'multipart/related; type="application/dicom"; boundary=' + boundary,
-      bytes: Buffer.concat([Buffer.from('--' + boundary + '\\r\\nContent-Type: application/dicom\\r\\n\\r\\n'),
-        fs.readFileSync(file), Buffer.from('\\r\\n--' + boundary + '--\\r\\n')]) };
-    bodies.set(file, built);
+      bytes: Buffer.concat(chunks) };
+    bodies.set(item, built);
   }
   return built;
 }
