@@ -182,6 +182,47 @@ export function multipartParts(body: Uint8Array, contentType: string): Uint8Arra
   return out;
 }
 
+/** One part of a multipart answer: its header block (boundary line left out) and its bytes. */
+export interface AnswerPart {
+  readonly headers: string;
+  readonly body: Buffer;
+}
+
+/** The parts of a multipart answer with their header blocks. */
+export function multipartPartsWithHeaders(body: Buffer, contentType: string): AnswerPart[] {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
+  const text = body.toString('latin1');
+  const out: AnswerPart[] = [];
+  let at = text.indexOf(`--${boundary}`);
+  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
+    const headersEnd = text.indexOf('\r\n\r\n', at);
+    const end = text.indexOf(`\r\n--${boundary}`, headersEnd + 4);
+    out.push({
+      headers: text.slice(at + boundary.length + 4, headersEnd),
+      body: body.subarray(headersEnd + 4, end),
+    });
+    at = end + 2;
+  }
+  return out;
+}
+
+/**
+ * The values of one counter on the gateway's /metrics, by its labels as written there (e.g.
+ * `source="plugin"` or `level="study",source="plugin"`).
+ */
+export async function metricCounts(h: Harness, name: string): Promise<Record<string, number>> {
+  const text = await (
+    await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
+  ).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)\{([^}]*)\} (\d+)$/.exec(line);
+    if (match?.[1] === name) counts[match[2] as string] = Number(match[3]);
+  }
+  return counts;
+}
+
 /** A multipart/related; type="application/dicom" body of the given parts. */
 export function multipartBody(
   parts: readonly Uint8Array[],

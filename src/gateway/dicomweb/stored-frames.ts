@@ -19,6 +19,7 @@ import type { OrthancClient } from '../orthanc/orthanc-client';
 import { readInstanceHeader } from '../stow/read-instance-header';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from './retrieve-target';
 import type { RetrieveTarget } from './retrieve-target';
+import { whenDrained } from './when-drained';
 
 /** The start of a stored file read for its header; a header beyond it goes to the plugin. */
 const HEADER_BYTES = 256 * 1024;
@@ -110,17 +111,7 @@ export async function relayStoredFrames(
       res.write(openings[i]);
       const flowing = res.write(bytes);
       res.write(lineBreak);
-      if (!flowing && !res.destroyed) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
+      if (!flowing && !res.destroyed) await whenDrained(res);
     }
     res.end(closing);
     return 'storage-folder';

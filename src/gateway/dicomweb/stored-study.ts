@@ -17,6 +17,7 @@ import type { Response } from 'express';
 import type { OrthancClient, StoredInstanceRef } from '../orthanc/orthanc-client';
 import { metaTransferSyntax } from './instance-file-relay';
 import type { RetrieveScope } from './retrieve-target';
+import { whenDrained } from './when-drained';
 
 /** Bytes read at the start of each file for its transfer syntax (File Meta Information). */
 const META_BYTES = 16 * 1024;
@@ -38,19 +39,6 @@ async function storedFileOf(
   } finally {
     await file.handle.close().catch(() => undefined);
   }
-}
-
-/** Waits until `res` may take more bytes (or is gone). */
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /**
@@ -104,7 +92,7 @@ export async function relayStoredStudy(
       return 'storage-folder';
     }
     try {
-      if (!res.write(opening(size))) await drained(res);
+      if (!res.write(opening(size))) await whenDrained(res);
       let at = 0;
       while (at < size && !res.destroyed) {
         const chunk = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, size - at));
@@ -115,7 +103,7 @@ export async function relayStoredStudy(
         }
         at += bytesRead;
         if (res.destroyed) break;
-        if (!res.write(chunk)) await drained(res);
+        if (!res.write(chunk)) await whenDrained(res);
       }
     } finally {
       await file.handle.close().catch(() => undefined);
