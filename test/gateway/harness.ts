@@ -223,6 +223,21 @@ export async function metricCounts(h: Harness, name: string): Promise<Record<str
   return counts;
 }
 
+/** Sends `files` through the gateway in one STOW-RS request (modality token); its HTTP status. */
+export async function stowThroughGateway(
+  h: Harness,
+  files: readonly Uint8Array[],
+): Promise<number> {
+  const { body, contentType } = multipartBody(files);
+  const answer = await fetch(`${h.gateway.url}/studies`, {
+    method: 'POST',
+    body,
+    headers: { ...h.auth('modality'), 'Content-Type': contentType },
+  });
+  await answer.arrayBuffer();
+  return answer.status;
+}
+
 /** A multipart/related; type="application/dicom" body of the given parts. */
 export function multipartBody(
   parts: readonly Uint8Array[],

@@ -21,6 +21,7 @@ import {
   multipartParts,
   PASSTHROUGH_RULES,
   startHarness,
+  stowThroughGateway,
 } from './harness';
 import type { Harness } from './harness';
 import { startTestOrthanc } from '../helpers/orthanc';
@@ -259,13 +260,7 @@ describe("WADO-RS from Orthanc's storage folder: what it cannot read goes over H
       readStorageFolder: true,
     });
     try {
-      const { body, contentType } = multipartBody([viaGateway.bytes]);
-      const stow = await fetch(`${h.gateway.url}/studies`, {
-        method: 'POST',
-        body,
-        headers: { ...h.auth('modality'), 'Content-Type': contentType },
-      });
-      expect(stow.status).toBe(200);
+      expect(await stowThroughGateway(h, [viaGateway.bytes])).toBe(200);
       const answer = await fetch(`${h.gateway.url}${instancePath(viaGateway.header)}`, {
         headers: { ...h.auth('viewer'), Accept: 'multipart/related; type="application/dicom"' },
       });
@@ -299,13 +294,7 @@ describe("WADO-RS from Orthanc's storage folder: what it cannot read goes over H
       readStorageFolder: true,
     });
     try {
-      const { body, contentType } = multipartBody([viaGateway.bytes, behindItsBack.bytes]);
-      const stow = await fetch(`${h.gateway.url}/studies`, {
-        method: 'POST',
-        body,
-        headers: { ...h.auth('modality'), 'Content-Type': contentType },
-      });
-      expect(stow.status).toBe(200);
+      expect(await stowThroughGateway(h, [viaGateway.bytes, behindItsBack.bytes])).toBe(200);
       const retrieve = (header: InstanceHeader) =>
         fetch(`${h.gateway.url}${instancePath(header)}`, {
           headers: { ...h.auth('viewer'), Accept: 'multipart/related; type="application/dicom"' },

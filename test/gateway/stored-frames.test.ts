@@ -15,10 +15,10 @@ import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header
 import {
   DATA_DIR,
   metricCounts,
-  multipartBody,
   multipartPartsWithHeaders,
   PASSTHROUGH_RULES,
   startHarness,
+  stowThroughGateway,
 } from './harness';
 import type { AnswerPart, Harness } from './harness';
 
@@ -125,13 +125,12 @@ describe("WADO-RS frames from Orthanc's storage folder, real Orthanc", () => {
       engine: createIdentityEngine,
       readStorageFolder: true,
     });
-    const { body, contentType } = multipartBody([...NATIVE, ...PLUGIN].map((s) => s.bytes));
-    const stow = await fetch(`${h.gateway.url}/studies`, {
-      method: 'POST',
-      body,
-      headers: { ...h.auth('modality'), 'Content-Type': contentType },
-    });
-    expect(stow.status).toBe(200);
+    expect(
+      await stowThroughGateway(
+        h,
+        [...NATIVE, ...PLUGIN].map((s) => s.bytes),
+      ),
+    ).toBe(200);
   });
   afterAll(async () => {
     await h.stop();

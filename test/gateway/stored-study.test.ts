@@ -14,10 +14,10 @@ import type { InstanceHeader } from '../../src/gateway/stow/read-instance-header
 import {
   DATA_DIR,
   metricCounts,
-  multipartBody,
   multipartPartsWithHeaders,
   PASSTHROUGH_RULES,
   startHarness,
+  stowThroughGateway,
 } from './harness';
 import type { AnswerPart, Harness } from './harness';
 
@@ -90,13 +90,7 @@ describe("WADO-RS of a study or series from Orthanc's storage folder, real Ortha
       engine: createIdentityEngine,
       readStorageFolder: true,
     });
-    const { body, contentType } = multipartBody([...ct, implicit]);
-    const stow = await fetch(`${h.gateway.url}/studies`, {
-      method: 'POST',
-      body,
-      headers: { ...h.auth('modality'), 'Content-Type': contentType },
-    });
-    expect(stow.status).toBe(200);
+    expect(await stowThroughGateway(h, [...ct, implicit])).toBe(200);
   });
   afterAll(async () => {
     await h.stop();
