@@ -109,6 +109,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     if (upstream.storageDirectory !== undefined) {
       await checkStorageDirectory(name, upstream.storageDirectory);
+      logger.info(
+        { upstream: name, storageDirectory: upstream.storageDirectory },
+        "WADO-RS reads stored files in Orthanc's storage folder",
+      );
     }
     orthanc.set(name, new OrthancClient(name, upstream));
   }

@@ -162,6 +162,10 @@ describe.each([
     const after = await retrieves();
     expect((after[mode.source] ?? 0) - (before[mode.source] ?? 0)).toBe(1);
     expect(after['plugin'] ?? 0).toBe(before['plugin'] ?? 0);
+    // The start says whether stored files are read in the folder, and where.
+    const said = h.logLines.filter((l) => l.includes("reads stored files in Orthanc's storage"));
+    expect(said).toHaveLength(mode.readStorageFolder ? 1 : 0);
+    if (mode.readStorageFolder) expect(said[0]).toContain(h.orthanc.storageDirectory);
   });
 
   it('reads the same file for the identity route (no payload in a passed-through instance)', async () => {
