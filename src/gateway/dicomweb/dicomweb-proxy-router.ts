@@ -78,29 +78,26 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
       target === undefined
         ? undefined
         : acceptedTransferSyntax(headers.accept, target.frames !== undefined);
-    // One instance in its stored syntax: from the stored file (instance-file-relay.ts). Requests
-    // with a query or a condition go to the plugin, which decides on those.
+    // Answered from the stored files where they can be (an instance, its frames, a study or
+    // series); a request with a query or a condition goes to the plugin, which decides on those.
+    const plain =
+      query === '' &&
+      headers['if-none-match'] === undefined &&
+      headers['if-modified-since'] === undefined;
+    const answeredBy = (relayed: string): string => (relayed === 'use-plugin' ? 'plugin' : relayed);
     if (target !== undefined && target.frames === undefined) {
+      // One instance in its stored syntax (instance-file-relay.ts).
       const relayed =
-        syntax !== undefined &&
-        query === '' &&
-        headers['if-none-match'] === undefined &&
-        headers['if-modified-since'] === undefined
+        plain && syntax !== undefined
           ? await relayStoredInstance(options.upstream, target, syntax, res)
           : 'use-plugin';
-      if (relayed !== 'use-plugin') {
-        options.metrics.instanceRetrieves.inc({ source: relayed });
-        return;
-      }
-      options.metrics.instanceRetrieves.inc({ source: 'plugin' });
+      options.metrics.instanceRetrieves.inc({ source: answeredBy(relayed) });
+      if (relayed !== 'use-plugin') return;
     } else if (target?.frames !== undefined) {
-      // Frames of an instance stored natively: read in Orthanc's storage folder (stored-frames.ts).
+      // Frames of an instance stored natively, in Orthanc's storage folder (stored-frames.ts).
       const frames = target.frames;
       const relayed =
-        syntax !== undefined &&
-        query === '' &&
-        headers['if-none-match'] === undefined &&
-        headers['if-modified-since'] === undefined
+        plain && syntax !== undefined
           ? await relayStoredFrames(
               options.upstream,
               { ...target, frames },
@@ -110,22 +107,19 @@ export function dicomWebProxyHandler(options: DicomWebProxyOptions): RequestHand
               res,
             )
           : 'use-plugin';
-      options.metrics.frameRetrieves.inc({ source: relayed === 'use-plugin' ? 'plugin' : relayed });
+      options.metrics.frameRetrieves.inc({ source: answeredBy(relayed) });
       if (relayed !== 'use-plugin') return;
     } else {
-      // A whole study or series as stored: the files in Orthanc's storage folder (stored-study.ts).
+      // A whole study or series as stored, in Orthanc's storage folder (stored-study.ts).
       const scope = retrieveScope(segments);
       const asked = scope === undefined ? undefined : acceptedTransferSyntax(headers.accept, false);
       if (scope !== undefined && asked !== undefined) {
-        const relayed =
-          query === '' &&
-          headers['if-none-match'] === undefined &&
-          headers['if-modified-since'] === undefined
-            ? await relayStoredStudy(options.upstream, scope, asked, res)
-            : 'use-plugin';
+        const relayed = plain
+          ? await relayStoredStudy(options.upstream, scope, asked, res)
+          : 'use-plugin';
         options.metrics.studyRetrieves.inc({
           level: scope.seriesInstanceUid === undefined ? 'study' : 'series',
-          source: relayed === 'use-plugin' ? 'plugin' : relayed,
+          source: answeredBy(relayed),
         });
         if (relayed !== 'use-plugin') return;
       }

@@ -17,7 +17,7 @@ import { LONG_VRS } from '../../dicom/tag-walker';
 import type { InstanceUids, OpenStoredFile, OrthancClient } from '../orthanc/orthanc-client';
 
 /** A File Meta Information group longer than this is not waited for (the plugin serves it). */
-const MAX_META_BYTES = 64 * 1024;
+export const MAX_META_BYTES = 64 * 1024;
 
 /**
  * The Transfer Syntax UID (0002,0010) of a Part 10 file from its first bytes (PS3.10 7.1: 128-byte
@@ -110,7 +110,7 @@ interface StoredInstanceBody {
 }
 
 /** Bytes read from a file in the storage folder at a time: fewer thread-pool round trips. */
-const FILE_CHUNK_BYTES = 512 * 1024;
+export const FILE_CHUNK_BYTES = 512 * 1024;
 
 /** The stored file from Orthanc's storage folder (OrthancClient.openStoredFile). */
 async function fromStorageFolder(file: OpenStoredFile): Promise<StoredInstanceBody | undefined> {

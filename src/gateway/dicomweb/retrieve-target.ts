@@ -27,6 +27,23 @@ export function retrieveTarget(segments: readonly string[]): RetrieveTarget | un
   return { ...uids, frames: numbers };
 }
 
+/**
+ * Bytes of one native frame (PS3.5 8.1.1: Rows x Columns x Samples per Pixel x Bits Allocated / 8,
+ * frames one after the other in Pixel Data) from the image's attributes; undefined when they do
+ * not give a whole positive number of bytes (bit-packed frames, missing attributes).
+ */
+export function nativeFrameBytes(
+  number: (keyword: string) => number | undefined,
+): number | undefined {
+  const length =
+    ((number('Rows') ?? Number.NaN) *
+      (number('Columns') ?? Number.NaN) *
+      (number('SamplesPerPixel') ?? 1) *
+      (number('BitsAllocated') ?? Number.NaN)) /
+    8;
+  return Number.isSafeInteger(length) && length > 0 ? length : undefined;
+}
+
 /** What a study- or series-level retrieve path names (`studies/{s}`, `studies/{s}/series/{se}`). */
 export interface RetrieveScope {
   readonly studyInstanceUid: string;

@@ -17,7 +17,7 @@ import type { Response } from 'express';
 
 import type { OrthancClient } from '../orthanc/orthanc-client';
 import { readInstanceHeader } from '../stow/read-instance-header';
-import { EXPLICIT_VR_LITTLE_ENDIAN } from './retrieve-target';
+import { EXPLICIT_VR_LITTLE_ENDIAN, nativeFrameBytes } from './retrieve-target';
 import type { RetrieveTarget } from './retrieve-target';
 import { whenDrained } from './when-drained';
 
@@ -27,17 +27,19 @@ const HEADER_BYTES = 256 * 1024;
 const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 const SUBSAMPLED = /^YBR_(FULL|PARTIAL)_42[02]$/;
 
-/** Bytes of one native frame, or undefined where it is not a plain slice of Pixel Data. */
+/**
+ * Bytes of one frame where the frames are plain slices of Pixel Data that the plugin sends as they
+ * lie (8, 16 or 32 bits allocated, not subsampled); undefined otherwise.
+ */
 function frameLength(attribute: (keyword: string) => string | undefined): number | undefined {
-  const number = (keyword: string, fallback?: number): number => {
+  const number = (keyword: string): number | undefined => {
     const text = attribute(keyword);
-    return text === undefined || text === '' ? (fallback ?? Number.NaN) : Number(text);
+    return text === undefined || text === '' ? undefined : Number(text);
   };
   const bits = number('BitsAllocated');
   if (bits !== 8 && bits !== 16 && bits !== 32) return undefined;
   if (SUBSAMPLED.test(attribute('PhotometricInterpretation') ?? '')) return undefined;
-  const length = (number('Rows') * number('Columns') * number('SamplesPerPixel', 1) * bits) / 8;
-  return Number.isSafeInteger(length) && length > 0 ? length : undefined;
+  return nativeFrameBytes(number);
 }
 
 /**

@@ -15,14 +15,9 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 
 import type { OrthancClient, StoredInstanceRef } from '../orthanc/orthanc-client';
-import { metaTransferSyntax } from './instance-file-relay';
+import { FILE_CHUNK_BYTES, MAX_META_BYTES, metaTransferSyntax } from './instance-file-relay';
 import type { RetrieveScope } from './retrieve-target';
 import { whenDrained } from './when-drained';
-
-/** Bytes read at the start of each file for its transfer syntax (File Meta Information). */
-const META_BYTES = 16 * 1024;
-/** Bytes read from a file at a time while sending it. */
-const FILE_CHUNK_BYTES = 512 * 1024;
 
 /** The stored syntax and size of an instance's file in the folder; undefined where unusable. */
 async function storedFileOf(
@@ -32,7 +27,7 @@ async function storedFileOf(
   const file = await upstream.openStoredFile(ref.orthancId);
   if (file === undefined) return undefined;
   try {
-    const head = Buffer.allocUnsafe(Math.min(file.size, META_BYTES));
+    const head = Buffer.allocUnsafe(Math.min(file.size, MAX_META_BYTES));
     const { bytesRead } = await file.handle.read(head, 0, head.length, 0);
     const syntax = metaTransferSyntax(head.subarray(0, bytesRead));
     return syntax === undefined || syntax === 'more' ? undefined : { syntax, size: file.size };
@@ -54,6 +49,8 @@ export async function relayStoredStudy(
   if (upstream.storageDirectory === undefined) return 'use-plugin';
   const refs = await upstream.listInstances(scope.studyInstanceUid, scope.seriesInstanceUid);
   if (refs.length === 0) return 'use-plugin';
+  // Each file is opened for this check and again in its turn, not held open: a study of thousands
+  // of instances would otherwise hold as many descriptors.
   const sizes: number[] = [];
   for (const ref of refs) {
     const stored = await storedFileOf(upstream, ref);

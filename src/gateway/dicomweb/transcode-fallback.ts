@@ -14,7 +14,11 @@ import { TAG } from '../../dicom/tag-walker';
 import { StegoGatewayError } from '../../stego/errors';
 import type { OrthancClient } from '../orthanc/orthanc-client';
 
-import { EXPLICIT_VR_LITTLE_ENDIAN, type RetrieveTarget } from './retrieve-target';
+import {
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  nativeFrameBytes,
+  type RetrieveTarget,
+} from './retrieve-target';
 
 export { acceptedTransferSyntax, retrieveTarget } from './retrieve-target';
 export type { RetrieveTarget } from './retrieve-target';
@@ -46,11 +50,9 @@ function nativeFrames(bytes: Uint8Array, numbers: readonly number[]): Uint8Array
   const length = pixel?.valueLength;
   if (pixel === undefined || length === undefined) return undefined;
   const header = decodeHeader(bytes, pixel.elementOffset);
-  const n = (keyword: string, fallback?: number): number =>
-    headerNumber(header, keyword) ?? fallback ?? 0;
-  const frameBytes = (n('Rows') * n('Columns') * n('SamplesPerPixel', 1) * n('BitsAllocated')) / 8;
-  const count = n('NumberOfFrames', 1);
-  if (!Number.isInteger(frameBytes) || frameBytes <= 0) return undefined;
+  const frameBytes = nativeFrameBytes((keyword) => headerNumber(header, keyword));
+  const count = headerNumber(header, 'NumberOfFrames') ?? 1;
+  if (frameBytes === undefined) return undefined;
   if (numbers.some((f) => f > count || f * frameBytes > length)) return undefined;
   return numbers.map((f) =>
     bytes.subarray(pixel.valueOffset + (f - 1) * frameBytes, pixel.valueOffset + f * frameBytes),
